@@ -1,0 +1,1 @@
+//! flotilla-core: everything Flotilla knows, with no I/O of its own.

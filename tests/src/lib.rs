@@ -1,0 +1,1 @@
+//! Shared helpers for Flotilla's cross-crate tests.

@@ -1,0 +1,1 @@
+//! flotilla-web: the browser binding over the core simulation.
