@@ -1,0 +1,112 @@
+//! What goes through the Raft log, and what applying it answers.
+//!
+//! A [`Command`] says what a client (or the leader's failure detector) wants; the placement
+//! it causes is *not* in the command but computed by `ClusterState::apply` on every node, so
+//! the log stays small and no node has to trust another's arithmetic. The log index is not
+//! in the command either: Raft assigns it, and the glue pairs it with the [`Outcome`].
+//!
+//! Both enums use serde's default (externally tagged) representation, which every serde
+//! format supports, so the log and snapshot encoding can be chosen freely by the storage.
+
+use serde::{Deserialize, Serialize};
+
+use super::node::{NodeId, NodeSpec, NodeStatus, NodeView};
+use super::service::{ServiceId, ServiceSpec, ServiceView};
+
+/// A change to the cluster, replicated through the Raft log and applied in log order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Create services (one `POST /service`), in the given order; each gets the next id.
+    CreateServices {
+        /// What to create; validated again by `apply`.
+        services: Vec<ServiceSpec>,
+    },
+    /// Change how many replicas a service should run; 0 keeps the service with none running.
+    ScaleService {
+        /// Which service.
+        id: ServiceId,
+        /// New requested count.
+        replicas: u32,
+    },
+    /// Stop all replicas of a service and forget it.
+    DeleteService {
+        /// Which service.
+        id: ServiceId,
+    },
+    /// A node joins; its id is its Raft id. Pending replicas may land on it at once.
+    AddNode {
+        /// The new node.
+        node: NodeSpec,
+    },
+    /// A node leaves for good; its replicas are re-placed on the others.
+    RemoveNode {
+        /// Which node.
+        id: NodeId,
+    },
+    /// A node stopped answering: it gets no work and its replicas are re-placed.
+    MarkNodeDown {
+        /// Which node.
+        id: NodeId,
+    },
+    /// A node answers again: it may take pending replicas.
+    MarkNodeUp {
+        /// Which node.
+        id: NodeId,
+    },
+}
+
+/// What applying a [`Command`] did. Every Raft member computes the same outcome for the same
+/// entry; the leader sends its copy back to the client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// The services were created; each shows where its replicas went and how many wait.
+    ServicesCreated {
+        /// In request order.
+        services: Vec<ServiceView>,
+    },
+    /// The service's requested count changed; shows its placement afterwards.
+    ServiceScaled {
+        /// The service after scaling.
+        service: ServiceView,
+    },
+    /// The service is gone and its replicas stopped.
+    ServiceDeleted {
+        /// Which service.
+        id: ServiceId,
+    },
+    /// The node joined; its `load` shows how many pending replicas it took at once.
+    NodeAdded {
+        /// The node after placing pending replicas on it.
+        node: NodeView,
+        /// Replicas still pending in the whole cluster afterwards.
+        pending: u64,
+    },
+    /// The node is gone.
+    NodeRemoved {
+        /// Which node.
+        id: NodeId,
+        /// Of the replicas it ran, how many found a place elsewhere; the rest are pending.
+        replaced: u64,
+        /// Replicas pending in the whole cluster afterwards.
+        pending: u64,
+    },
+    /// The node's status was set (marking a node with the status it already has is a
+    /// no-op that still answers this, so a repeated proposal is harmless).
+    NodeMarked {
+        /// Which node.
+        id: NodeId,
+        /// Its status now.
+        status: NodeStatus,
+        /// Replicas whose node changed: when marked down, those re-placed elsewhere (the
+        /// rest are pending); when marked up, pending replicas that started on it.
+        moved: u64,
+        /// Replicas pending in the whole cluster afterwards.
+        pending: u64,
+    },
+    /// The command does not make sense against the current state (unknown service or node,
+    /// duplicate node, limits exceeded). Nothing changed; every member rejects it alike.
+    Rejected {
+        /// Human-readable, for the client.
+        reason: String,
+    },
+}

@@ -1,0 +1,918 @@
+//! The replicated state machine: the whole cluster as Raft agrees on it, and `apply`, the
+//! only way it changes.
+//!
+//! `apply` is a pure function of the state and the command (plus the log index, recorded on
+//! created services): no clock, no randomness, and only ordered collections, so every member
+//! replaying the same log reaches the same state, byte for byte.
+//!
+//! Replicas never migrate on their own: a running replica moves only when its node goes down
+//! or is removed. New capacity (a node added or back up, a service scaled down or deleted)
+//! is used for pending replicas, taken in service-id order. A consequence, checked when a
+//! snapshot is loaded: after every command, either nothing is pending or no `Up` node has
+//! room left.
+//!
+//! Derived data — each node's load and the set of services with pending replicas — is kept
+//! up to date incrementally, left out of snapshots, and rebuilt (and cross-checked) when one
+//! is loaded. With it, a command costs O(nodes + placed replicas × log nodes) plus, for a
+//! node going down or away, one pass over the services to find the node's replicas.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::command::{Command, Outcome};
+use super::node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
+use super::placement::{Placer, pick_removals};
+use super::request::{MAX_REPLICAS, RequestError, check_services};
+use super::service::{Service, ServiceId, ServiceSpec, ServiceView};
+
+/// Everything the cluster agrees on: nodes, services and their placements.
+///
+/// Fields are private so the invariants (see the module doc and [`Service`]) can only be
+/// changed through [`ClusterState::apply`]; serialising gives the snapshot Raft ships.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Snapshot")]
+pub struct ClusterState {
+    nodes: BTreeMap<NodeId, NodeInfo>,
+    services: BTreeMap<ServiceId, Service>,
+    /// Id the next created service gets; ids are never reused, so a stale client reference
+    /// to a deleted service cannot hit a new one.
+    next_service_id: ServiceId,
+    /// Replicas on each node; exactly the keys of `nodes`. Derived.
+    #[serde(skip)]
+    loads: BTreeMap<NodeId, u32>,
+    /// Services with `pending > 0`, so placing pending work skips the rest. Derived.
+    #[serde(skip)]
+    waiting: BTreeSet<ServiceId>,
+}
+
+impl Default for ClusterState {
+    /// An empty cluster. Service ids start at 1, leaving 0 free to never mean a service.
+    fn default() -> Self {
+        ClusterState {
+            nodes: BTreeMap::new(),
+            services: BTreeMap::new(),
+            next_service_id: 1,
+            loads: BTreeMap::new(),
+            waiting: BTreeSet::new(),
+        }
+    }
+}
+
+/// The serialised form: the state without its derived data. Loading goes through here so
+/// the derived data is rebuilt and a corrupt snapshot is refused instead of trusted.
+#[derive(Deserialize)]
+struct Snapshot {
+    nodes: BTreeMap<NodeId, NodeInfo>,
+    services: BTreeMap<ServiceId, Service>,
+    next_service_id: ServiceId,
+}
+
+impl TryFrom<Snapshot> for ClusterState {
+    type Error = String;
+
+    fn try_from(s: Snapshot) -> Result<Self, String> {
+        let mut loads: BTreeMap<NodeId, u32> = BTreeMap::new();
+        for (&id, node) in &s.nodes {
+            if node.id != id {
+                return Err(format!("snapshot: node {} stored under id {id}", node.id));
+            }
+            loads.insert(id, 0);
+        }
+        let mut waiting = BTreeSet::new();
+        for (&id, service) in &s.services {
+            if service.id != id {
+                return Err(format!(
+                    "snapshot: service {} stored under id {id}",
+                    service.id
+                ));
+            }
+            if id >= s.next_service_id {
+                return Err(format!("snapshot: service {id} is not below the next id"));
+            }
+            let mut accounted = u64::from(service.pending);
+            for (node, &n) in &service.placement {
+                let fits = s
+                    .nodes
+                    .get(node)
+                    .is_some_and(|info| info.status.keeps_replicas());
+                let load = loads.get_mut(node).filter(|_| fits && n > 0);
+                let load = load.ok_or_else(|| {
+                    format!("snapshot: service {id} has {n} replicas on node {node}")
+                })?;
+                *load = load.saturating_add(n);
+                accounted += u64::from(n);
+            }
+            if accounted != u64::from(service.replicas) {
+                return Err(format!(
+                    "snapshot: service {id} accounts for {accounted} replicas of {}",
+                    service.replicas
+                ));
+            }
+            if service.pending > 0 {
+                waiting.insert(id);
+            }
+        }
+        for (node, &load) in s.nodes.values().zip(loads.values()) {
+            if load > node.capacity {
+                return Err(format!("snapshot: node {} over capacity", node.id));
+            }
+            if !waiting.is_empty() && node.status.accepts_replicas() && load < node.capacity {
+                return Err(format!(
+                    "snapshot: node {} has room while replicas are pending",
+                    node.id
+                ));
+            }
+        }
+        Ok(ClusterState {
+            nodes: s.nodes,
+            services: s.services,
+            next_service_id: s.next_service_id,
+            loads,
+            waiting,
+        })
+    }
+}
+
+impl ClusterState {
+    /// Applies one committed log entry. Pure and deterministic: the same state and command
+    /// always give the same new state and outcome. A command that does not fit the state
+    /// returns [`Outcome::Rejected`] and changes nothing (each handler checks everything
+    /// before its first write).
+    pub fn apply(&mut self, log_index: u64, cmd: &Command) -> Outcome {
+        let result = match cmd {
+            Command::CreateServices { services } => self.create(log_index, services),
+            Command::ScaleService { id, replicas } => self.scale(*id, *replicas),
+            Command::DeleteService { id } => self.delete(*id),
+            Command::AddNode { node } => self.add_node(node),
+            Command::RemoveNode { id } => self.remove_node(*id),
+            Command::MarkNodeDown { id } => self.set_status(*id, NodeStatus::Down),
+            Command::MarkNodeUp { id } => self.set_status(*id, NodeStatus::Up),
+        };
+        result.unwrap_or_else(|reason| Outcome::Rejected { reason })
+    }
+
+    /// All nodes, by id, including `Down` ones.
+    pub fn nodes(&self) -> &BTreeMap<NodeId, NodeInfo> {
+        &self.nodes
+    }
+
+    /// One node, if it is part of the cluster.
+    pub fn node(&self, id: NodeId) -> Option<&NodeInfo> {
+        self.nodes.get(&id)
+    }
+
+    /// Replicas placed on a node; `None` for an unknown node.
+    pub fn node_load(&self, id: NodeId) -> Option<u32> {
+        self.loads.get(&id).copied()
+    }
+
+    /// A node with its load, for stats.
+    pub fn node_view(&self, id: NodeId) -> Option<NodeView> {
+        Some(NodeView::new(self.nodes.get(&id)?, self.node_load(id)?))
+    }
+
+    /// Every node with its load, by id, for stats.
+    pub fn node_views(&self) -> impl Iterator<Item = NodeView> + '_ {
+        self.nodes
+            .values()
+            .zip(self.loads.values())
+            .map(|(node, &load)| NodeView::new(node, load))
+    }
+
+    /// All services, by id.
+    pub fn services(&self) -> &BTreeMap<ServiceId, Service> {
+        &self.services
+    }
+
+    /// One service, if it exists.
+    pub fn service(&self, id: ServiceId) -> Option<&Service> {
+        self.services.get(&id)
+    }
+
+    /// Every service as clients see it, by id, for stats.
+    pub fn service_views(&self) -> impl Iterator<Item = ServiceView> + '_ {
+        self.services.values().map(ServiceView::from)
+    }
+
+    /// Replicas waiting for capacity, over all services: non-zero means the cluster is full.
+    pub fn total_pending(&self) -> u64 {
+        self.waiting
+            .iter()
+            .filter_map(|id| self.services.get(id))
+            .map(|s| u64::from(s.pending))
+            .sum()
+    }
+
+    fn create(&mut self, log_index: u64, specs: &[ServiceSpec]) -> Result<Outcome, String> {
+        check_services(specs).map_err(|e| e.to_string())?;
+        let first = self.next_service_id;
+        let end = u64::try_from(specs.len())
+            .ok()
+            .and_then(|n| first.checked_add(n))
+            .ok_or("service ids exhausted")?;
+        for (id, spec) in (first..end).zip(specs) {
+            self.services.insert(
+                id,
+                Service {
+                    id,
+                    label: spec.label.trim().to_owned(),
+                    uniq_id: spec.uniq_id,
+                    replicas: spec.replicas,
+                    placement: BTreeMap::new(),
+                    pending: spec.replicas,
+                    created_index: log_index,
+                },
+            );
+            self.waiting.insert(id);
+        }
+        self.next_service_id = end;
+        self.place_pending();
+        let services = (first..end).map(|id| self.view(id)).collect();
+        Ok(Outcome::ServicesCreated { services })
+    }
+
+    fn scale(&mut self, id: ServiceId, replicas: u32) -> Result<Outcome, String> {
+        if replicas > MAX_REPLICAS {
+            let error = RequestError::Replicas {
+                field: "replicas".into(),
+                min: 0,
+                got: replicas.to_string(),
+            };
+            return Err(error.to_string());
+        }
+        let service = self
+            .services
+            .get_mut(&id)
+            .ok_or_else(|| unknown_service(id))?;
+        if replicas >= service.replicas {
+            service.pending += replicas - service.replicas;
+        } else {
+            // Pending replicas are dropped first: stopping something that runs while
+            // something else still waits would be backwards.
+            let excess = service.replicas - replicas;
+            let from_pending = excess.min(service.pending);
+            service.pending -= from_pending;
+            let held = service.placement.iter().filter_map(|(&node, &mine)| {
+                let capacity = self.nodes.get(&node)?.capacity;
+                Some((node, mine, *self.loads.get(&node)?, capacity))
+            });
+            for (node, n) in pick_removals(held, excess - from_pending) {
+                take(&mut service.placement, node, n);
+                if let Some(load) = self.loads.get_mut(&node) {
+                    *load -= n;
+                }
+            }
+        }
+        service.replicas = replicas;
+        if service.pending > 0 {
+            self.waiting.insert(id);
+        } else {
+            self.waiting.remove(&id);
+        }
+        self.place_pending();
+        Ok(Outcome::ServiceScaled {
+            service: self.view(id),
+        })
+    }
+
+    fn delete(&mut self, id: ServiceId) -> Result<Outcome, String> {
+        let service = self
+            .services
+            .remove(&id)
+            .ok_or_else(|| unknown_service(id))?;
+        for (node, n) in &service.placement {
+            if let Some(load) = self.loads.get_mut(node) {
+                *load -= n;
+            }
+        }
+        self.waiting.remove(&id);
+        self.place_pending();
+        Ok(Outcome::ServiceDeleted { id })
+    }
+
+    fn add_node(&mut self, spec: &NodeSpec) -> Result<Outcome, String> {
+        if spec.capacity > MAX_NODE_CAPACITY {
+            return Err(format!(
+                "capacity must be at most {MAX_NODE_CAPACITY}, got {}",
+                spec.capacity
+            ));
+        }
+        if self.nodes.contains_key(&spec.id) {
+            return Err(format!("node {} already exists", spec.id));
+        }
+        // Name and address identify nodes in the seed's API, so they must be unique too.
+        if let Some(other) = self.nodes.values().find(|n| n.name == spec.name) {
+            return Err(format!(
+                "name {:?} is already used by node {}",
+                spec.name, other.id
+            ));
+        }
+        if let Some(other) = self.nodes.values().find(|n| n.addr == spec.addr) {
+            return Err(format!(
+                "address {:?} is already used by node {}",
+                spec.addr, other.id
+            ));
+        }
+        self.nodes.insert(spec.id, NodeInfo::up(spec));
+        self.loads.insert(spec.id, 0);
+        self.place_pending();
+        let node = NodeView::new(&self.nodes[&spec.id], self.loads[&spec.id]);
+        Ok(Outcome::NodeAdded {
+            node,
+            pending: self.total_pending(),
+        })
+    }
+
+    fn remove_node(&mut self, id: NodeId) -> Result<Outcome, String> {
+        if !self.nodes.contains_key(&id) {
+            return Err(unknown_node(id));
+        }
+        self.evict(id);
+        self.nodes.remove(&id);
+        self.loads.remove(&id);
+        // Before this command either nothing was pending or the cluster was full (and still
+        // is without this node), so whatever gets placed now is this node's former replicas.
+        let replaced = self.place_pending();
+        Ok(Outcome::NodeRemoved {
+            id,
+            replaced,
+            pending: self.total_pending(),
+        })
+    }
+
+    fn set_status(&mut self, id: NodeId, status: NodeStatus) -> Result<Outcome, String> {
+        let node = self.nodes.get_mut(&id).ok_or_else(|| unknown_node(id))?;
+        // The failure detector may propose the same mark twice (e.g. across a leader
+        // change); repeating it must be harmless, so it is a successful no-op.
+        let changed = node.status != status;
+        node.status = status;
+        if changed && !status.keeps_replicas() {
+            self.evict(id);
+        }
+        // Same reasoning as in `remove_node`: what gets placed is what this mark freed or
+        // displaced.
+        let moved = if changed { self.place_pending() } else { 0 };
+        Ok(Outcome::NodeMarked {
+            id,
+            status,
+            moved,
+            pending: self.total_pending(),
+        })
+    }
+
+    /// Takes every replica off a node, making it pending in its service (to be re-placed by
+    /// the next `place_pending`). Scans all services: a node does not index its residents,
+    /// which keeps the derived data to two small structures; this runs only when a node goes
+    /// down or away.
+    fn evict(&mut self, node: NodeId) {
+        for service in self.services.values_mut() {
+            if let Some(n) = service.placement.remove(&node) {
+                service.pending += n;
+                self.waiting.insert(service.id);
+            }
+        }
+        if let Some(load) = self.loads.get_mut(&node) {
+            *load = 0;
+        }
+    }
+
+    /// Places as many pending replicas as fit, services in id order; returns how many.
+    fn place_pending(&mut self) -> u64 {
+        if self.waiting.is_empty() {
+            return 0;
+        }
+        // `nodes` and `loads` have the same keys, so zipping pairs each node with its load.
+        let eligible = self
+            .nodes
+            .values()
+            .zip(self.loads.values())
+            .filter(|(node, _)| node.status.accepts_replicas())
+            .map(|(node, &load)| (node.id, load, node.capacity));
+        let mut placer = Placer::new(eligible);
+        let services = &mut self.services;
+        let mut placed = 0;
+        self.waiting.retain(|id| {
+            let Some(service) = services.get_mut(id) else {
+                return false;
+            };
+            if placer.is_full() {
+                return true;
+            }
+            let batch = placer.place(service.pending);
+            for &(_, n) in &batch {
+                service.pending -= n;
+                placed += u64::from(n);
+            }
+            if service.placement.is_empty() {
+                // A new service: build its map in one go from the id-ordered batch.
+                service.placement = batch.into_iter().collect();
+            } else {
+                for (node, n) in batch {
+                    *service.placement.entry(node).or_insert(0) += n;
+                }
+            }
+            service.pending > 0
+        });
+        for (node, load) in placer.changed_loads() {
+            self.loads.insert(node, load);
+        }
+        placed
+    }
+
+    /// The client view of a service this command just created or changed (so it exists).
+    fn view(&self, id: ServiceId) -> ServiceView {
+        ServiceView::from(&self.services[&id])
+    }
+}
+
+/// Removes `n` replicas from a node's entry in a placement, dropping the entry at zero so
+/// placements never list empty nodes.
+fn take(placement: &mut BTreeMap<NodeId, u32>, node: NodeId, n: u32) {
+    if let Entry::Occupied(mut entry) = placement.entry(node) {
+        *entry.get_mut() -= n;
+        if *entry.get() == 0 {
+            entry.remove();
+        }
+    }
+}
+
+fn unknown_service(id: ServiceId) -> String {
+    format!("unknown service {id}")
+}
+
+fn unknown_node(id: NodeId) -> String {
+    format!("unknown node {id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state plus the log index of the next entry, as the Raft glue would feed it.
+    struct Log {
+        state: ClusterState,
+        index: u64,
+    }
+
+    impl Log {
+        fn new() -> Self {
+            Log {
+                state: ClusterState::default(),
+                index: 0,
+            }
+        }
+
+        fn run(&mut self, cmd: Command) -> Outcome {
+            self.index += 1;
+            self.state.apply(self.index, &cmd)
+        }
+
+        /// Runs a command that must be rejected, and checks it changed nothing.
+        fn reject(&mut self, cmd: Command) -> String {
+            let before = self.state.clone();
+            match self.run(cmd) {
+                Outcome::Rejected { reason } => {
+                    assert_eq!(self.state, before, "a rejected command changed the state");
+                    reason
+                }
+                other => panic!("expected a rejection, got {other:?}"),
+            }
+        }
+
+        fn add_node(&mut self, id: NodeId, capacity: u32) -> Outcome {
+            self.run(Command::AddNode {
+                node: spec(id, capacity),
+            })
+        }
+
+        fn create(&mut self, replicas: &[u32]) -> Vec<ServiceView> {
+            let services = replicas
+                .iter()
+                .enumerate()
+                .map(|(i, &replicas)| ServiceSpec {
+                    label: format!("svc {i}"),
+                    replicas,
+                    uniq_id: None,
+                })
+                .collect();
+            match self.run(Command::CreateServices { services }) {
+                Outcome::ServicesCreated { services } => services,
+                other => panic!("create failed: {other:?}"),
+            }
+        }
+
+        fn placement(&self, id: ServiceId) -> Vec<(NodeId, u32)> {
+            let service = self.state.service(id).expect("service exists");
+            service.placement.iter().map(|(&n, &c)| (n, c)).collect()
+        }
+
+        fn pending(&self, id: ServiceId) -> u32 {
+            self.state.service(id).expect("service exists").pending
+        }
+    }
+
+    fn spec(id: NodeId, capacity: u32) -> NodeSpec {
+        NodeSpec {
+            id,
+            name: format!("n{id}"),
+            addr: format!("host:{}", 8000 + id),
+            capacity,
+        }
+    }
+
+    #[test]
+    fn create_places_by_fill_ratio_and_records_the_log_index() {
+        let mut log = Log::new();
+        log.add_node(1, 10);
+        log.add_node(2, 30);
+        let created = log.create(&[8]);
+        // Slots in order: n1 0/10, n2 0/30, n2 1/30, n2 2/30, n1 1/10 (= 3/30, lower id
+        // first), n2 3/30, n2 4/30, n2 5/30.
+        assert_eq!(created.len(), 1);
+        let view = &created[0];
+        assert_eq!((view.id, view.running, view.pending), (1, 8, 0));
+        assert_eq!(view.created_index, 3);
+        assert_eq!(log.placement(1), vec![(1, 2), (2, 6)]);
+        assert_eq!(log.state.node_load(1), Some(2));
+        assert_eq!(log.state.node_load(2), Some(6));
+    }
+
+    #[test]
+    fn create_keeps_request_order_as_id_order_and_trims_labels() {
+        let mut log = Log::new();
+        log.add_node(1, 100);
+        let outcome = log.run(Command::CreateServices {
+            services: vec![
+                ServiceSpec {
+                    label: " a ".into(),
+                    replicas: 1,
+                    uniq_id: Some(9),
+                },
+                ServiceSpec {
+                    label: "b".into(),
+                    replicas: 2,
+                    uniq_id: None,
+                },
+            ],
+        });
+        let Outcome::ServicesCreated { services } = outcome else {
+            panic!("{outcome:?}");
+        };
+        let summary: Vec<_> = services
+            .iter()
+            .map(|s| (s.id, s.label.as_str(), s.uniq_id, s.replicas))
+            .collect();
+        assert_eq!(summary, vec![(1, "a", Some(9), 1), (2, "b", None, 2)]);
+    }
+
+    #[test]
+    fn what_does_not_fit_stays_pending() {
+        let mut log = Log::new();
+        log.add_node(1, 3);
+        log.add_node(2, 2);
+        log.add_node(3, 0);
+        let created = log.create(&[10]);
+        assert_eq!((created[0].running, created[0].pending), (5, 5));
+        assert_eq!(log.placement(1), vec![(1, 3), (2, 2)]);
+        assert_eq!(log.state.total_pending(), 5);
+        // With no nodes at all, everything waits.
+        let mut empty = Log::new();
+        assert_eq!(empty.create(&[4])[0].pending, 4);
+    }
+
+    #[test]
+    fn invalid_creates_are_rejected_before_any_id_is_used() {
+        let mut log = Log::new();
+        log.add_node(1, 10);
+        let reason = log.reject(Command::CreateServices {
+            services: vec![ServiceSpec {
+                label: "x".into(),
+                replicas: 0,
+                uniq_id: None,
+            }],
+        });
+        assert_eq!(
+            reason,
+            "services[0].replicas must be an integer between 1 and 1000000, got 0"
+        );
+        let reason = log.reject(Command::CreateServices { services: vec![] });
+        assert_eq!(reason, "containers must not be empty");
+        assert_eq!(log.create(&[1])[0].id, 1);
+    }
+
+    #[test]
+    fn scale_up_places_more_and_scale_down_relieves_the_fullest_nodes() {
+        let mut log = Log::new();
+        log.add_node(1, 10);
+        log.add_node(2, 10);
+        log.create(&[6]);
+        log.create(&[2]);
+        assert_eq!(log.placement(1), vec![(1, 3), (2, 3)]);
+        assert_eq!(log.placement(2), vec![(1, 1), (2, 1)]);
+        // Loads 4/10 and 4/10: the tie goes to node 2, then node 1 (4 > 3), then node 2.
+        let Outcome::ServiceScaled { service } =
+            log.run(Command::ScaleService { id: 1, replicas: 3 })
+        else {
+            panic!("scale failed");
+        };
+        assert_eq!((service.replicas, service.running), (3, 3));
+        assert_eq!(log.placement(1), vec![(1, 2), (2, 1)]);
+        assert_eq!(log.state.node_load(1), Some(3));
+        assert_eq!(log.state.node_load(2), Some(2));
+        log.run(Command::ScaleService { id: 1, replicas: 5 });
+        assert_eq!(log.placement(1), vec![(1, 3), (2, 2)]);
+    }
+
+    #[test]
+    fn scale_down_drops_pending_before_running_replicas() {
+        let mut log = Log::new();
+        log.add_node(1, 2);
+        log.create(&[5]);
+        log.run(Command::ScaleService { id: 1, replicas: 3 });
+        assert_eq!((log.placement(1), log.pending(1)), (vec![(1, 2)], 1));
+        log.run(Command::ScaleService { id: 1, replicas: 1 });
+        assert_eq!((log.placement(1), log.pending(1)), (vec![(1, 1)], 0));
+    }
+
+    #[test]
+    fn scale_to_zero_keeps_the_service() {
+        let mut log = Log::new();
+        log.add_node(1, 5);
+        log.create(&[3]);
+        log.run(Command::ScaleService { id: 1, replicas: 0 });
+        let service = log.state.service(1).expect("still there");
+        assert!(service.placement.is_empty());
+        assert_eq!((service.replicas, service.pending), (0, 0));
+        assert_eq!(log.state.node_load(1), Some(0));
+        log.run(Command::ScaleService { id: 1, replicas: 2 });
+        assert_eq!(log.placement(1), vec![(1, 2)]);
+    }
+
+    #[test]
+    fn scale_rejections() {
+        let mut log = Log::new();
+        log.create(&[1]);
+        assert_eq!(
+            log.reject(Command::ScaleService { id: 7, replicas: 1 }),
+            "unknown service 7"
+        );
+        assert_eq!(
+            log.reject(Command::ScaleService {
+                id: 1,
+                replicas: MAX_REPLICAS + 1
+            }),
+            "replicas must be an integer between 0 and 1000000, got 1000001"
+        );
+    }
+
+    #[test]
+    fn freed_capacity_goes_to_pending_services_in_id_order() {
+        let mut log = Log::new();
+        log.add_node(1, 4);
+        log.create(&[3, 3, 2]);
+        assert_eq!([log.pending(1), log.pending(2), log.pending(3)], [0, 2, 2]);
+        assert_eq!(
+            log.run(Command::DeleteService { id: 1 }),
+            Outcome::ServiceDeleted { id: 1 }
+        );
+        assert!(log.state.service(1).is_none());
+        // Three slots freed: service 2 takes the two it lacked, service 3 the last one.
+        assert_eq!([log.pending(2), log.pending(3)], [0, 1]);
+        assert_eq!(log.state.node_load(1), Some(4));
+        assert_eq!(
+            log.reject(Command::DeleteService { id: 1 }),
+            "unknown service 1"
+        );
+    }
+
+    #[test]
+    fn added_node_takes_pending_replicas() {
+        let mut log = Log::new();
+        log.add_node(1, 1);
+        log.create(&[4]);
+        let outcome = log.add_node(2, 2);
+        let Outcome::NodeAdded { node, pending } = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!((node.id, node.load, node.status), (2, 2, NodeStatus::Up));
+        assert_eq!(pending, 1);
+        assert_eq!(log.placement(1), vec![(1, 1), (2, 2)]);
+    }
+
+    #[test]
+    fn duplicate_nodes_are_rejected() {
+        let mut log = Log::new();
+        log.add_node(1, 1);
+        assert_eq!(
+            log.reject(Command::AddNode { node: spec(1, 5) }),
+            "node 1 already exists"
+        );
+        let same_name = NodeSpec {
+            name: "n1".into(),
+            ..spec(2, 1)
+        };
+        assert_eq!(
+            log.reject(Command::AddNode { node: same_name }),
+            r#"name "n1" is already used by node 1"#
+        );
+        let same_addr = NodeSpec {
+            addr: "host:8001".into(),
+            ..spec(2, 1)
+        };
+        assert_eq!(
+            log.reject(Command::AddNode { node: same_addr }),
+            r#"address "host:8001" is already used by node 1"#
+        );
+        assert_eq!(
+            log.reject(Command::AddNode {
+                node: spec(2, MAX_NODE_CAPACITY + 1)
+            }),
+            "capacity must be at most 1000000, got 1000001"
+        );
+    }
+
+    #[test]
+    fn removed_node_replicas_are_replaced_or_left_pending() {
+        let mut log = Log::new();
+        log.add_node(1, 4);
+        log.add_node(2, 4);
+        log.add_node(3, 1);
+        log.create(&[6]);
+        assert_eq!(log.placement(1), vec![(1, 3), (2, 2), (3, 1)]);
+        let outcome = log.run(Command::RemoveNode { id: 1 });
+        // Three displaced, two slots free (one on node 2, none on node 3).
+        assert_eq!(
+            outcome,
+            Outcome::NodeRemoved {
+                id: 1,
+                replaced: 2,
+                pending: 1
+            }
+        );
+        assert!(log.state.node(1).is_none());
+        assert_eq!(log.state.node_load(1), None);
+        assert_eq!(log.placement(1), vec![(2, 4), (3, 1)]);
+        assert_eq!(log.reject(Command::RemoveNode { id: 1 }), "unknown node 1");
+    }
+
+    #[test]
+    fn down_node_loses_its_replicas_and_keeps_its_entry() {
+        let mut log = Log::new();
+        log.add_node(1, 10);
+        log.add_node(2, 10);
+        log.create(&[4]);
+        let down = Command::MarkNodeDown { id: 2 };
+        assert_eq!(
+            log.run(down.clone()),
+            Outcome::NodeMarked {
+                id: 2,
+                status: NodeStatus::Down,
+                moved: 2,
+                pending: 0
+            }
+        );
+        assert_eq!(log.placement(1), vec![(1, 4)]);
+        let view = log.state.node_view(2).expect("kept");
+        assert_eq!((view.status, view.load), (NodeStatus::Down, 0));
+        // Marking it down again is a harmless no-op.
+        let before = log.state.clone();
+        assert_eq!(
+            log.run(down),
+            Outcome::NodeMarked {
+                id: 2,
+                status: NodeStatus::Down,
+                moved: 0,
+                pending: 0
+            }
+        );
+        assert_eq!(log.state, before);
+        // New work avoids it.
+        log.create(&[2]);
+        assert_eq!(log.placement(2), vec![(1, 2)]);
+    }
+
+    #[test]
+    fn node_back_up_takes_pending_but_running_replicas_stay_put() {
+        let mut log = Log::new();
+        log.add_node(1, 2);
+        log.add_node(2, 2);
+        log.create(&[2]);
+        log.run(Command::MarkNodeDown { id: 2 });
+        log.create(&[2]);
+        assert_eq!(log.pending(2), 2);
+        let outcome = log.run(Command::MarkNodeUp { id: 2 });
+        assert_eq!(
+            outcome,
+            Outcome::NodeMarked {
+                id: 2,
+                status: NodeStatus::Up,
+                moved: 2,
+                pending: 0
+            }
+        );
+        assert_eq!(log.placement(1), vec![(1, 2)]);
+        assert_eq!(log.placement(2), vec![(2, 2)]);
+        for cmd in [
+            Command::MarkNodeUp { id: 9 },
+            Command::MarkNodeDown { id: 9 },
+        ] {
+            assert_eq!(log.reject(cmd), "unknown node 9");
+        }
+    }
+
+    #[test]
+    fn views_report_loads() {
+        let mut log = Log::new();
+        log.add_node(1, 3);
+        log.add_node(2, 3);
+        log.create(&[3]);
+        let loads: Vec<_> = log.state.node_views().map(|n| (n.id, n.load)).collect();
+        assert_eq!(loads, vec![(1, 2), (2, 1)]);
+        let services: Vec<_> = log.state.service_views().map(|s| s.running).collect();
+        assert_eq!(services, vec![3]);
+        assert_eq!(log.state.nodes().len(), 2);
+        assert_eq!(log.state.services().len(), 1);
+        assert!(log.state.node_view(3).is_none());
+    }
+
+    #[test]
+    fn snapshot_round_trip_restores_derived_data() {
+        let mut log = Log::new();
+        log.add_node(1, 2);
+        log.add_node(2, 5);
+        log.create(&[4, 6]);
+        log.run(Command::MarkNodeDown { id: 1 });
+        let json = serde_json::to_string(&log.state).expect("serialises");
+        let restored: ClusterState = serde_json::from_str(&json).expect("loads");
+        assert_eq!(restored, log.state);
+        assert_eq!(restored.node_load(2), Some(5));
+        assert_eq!(restored.total_pending(), 5);
+    }
+
+    #[test]
+    fn corrupt_snapshots_are_refused() {
+        let mut log = Log::new();
+        log.add_node(1, 4);
+        log.add_node(2, 4);
+        log.create(&[3]);
+        let good = serde_json::to_value(&log.state).expect("serialises");
+        let refuse = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut bad = good.clone();
+            edit(&mut bad);
+            serde_json::from_value::<ClusterState>(bad)
+                .expect_err("corrupt snapshot accepted")
+                .to_string()
+        };
+        let over = refuse(&|v| v["nodes"]["1"]["capacity"] = 1.into());
+        assert!(over.contains("node 1 over capacity"), "{over}");
+        let lost = refuse(&|v| v["services"]["1"]["pending"] = 1.into());
+        assert!(lost.contains("accounts for 4 replicas of 3"), "{lost}");
+        let down = refuse(&|v| v["nodes"]["2"]["status"] = "down".into());
+        assert!(down.contains("replicas on node 2"), "{down}");
+        let ghost = refuse(&|v| v["nodes"].as_object_mut().unwrap().clear());
+        assert!(ghost.contains("replicas on node"), "{ghost}");
+        let id = refuse(&|v| v["next_service_id"] = 1.into());
+        assert!(id.contains("not below the next id"), "{id}");
+        let unsettled = refuse(&|v| {
+            v["services"]["1"]["replicas"] = 4.into();
+            v["services"]["1"]["pending"] = 1.into();
+        });
+        assert!(
+            unsettled.contains("has room while replicas are pending"),
+            "{unsettled}"
+        );
+    }
+
+    #[test]
+    fn commands_and_outcomes_survive_serde() {
+        let mut log = Log::new();
+        let cmds = vec![
+            Command::AddNode { node: spec(1, 3) },
+            Command::CreateServices {
+                services: vec![ServiceSpec {
+                    label: "a".into(),
+                    replicas: 2,
+                    uniq_id: Some(0),
+                }],
+            },
+            Command::ScaleService { id: 1, replicas: 1 },
+            Command::MarkNodeDown { id: 1 },
+            Command::MarkNodeUp { id: 1 },
+            Command::DeleteService { id: 1 },
+            Command::RemoveNode { id: 1 },
+            Command::RemoveNode { id: 1 },
+        ];
+        for cmd in cmds {
+            let json = serde_json::to_string(&cmd).expect("serialises");
+            assert_eq!(serde_json::from_str::<Command>(&json).expect("parses"), cmd);
+            let outcome = log.run(cmd);
+            let json = serde_json::to_string(&outcome).expect("serialises");
+            assert_eq!(
+                serde_json::from_str::<Outcome>(&json).expect("parses"),
+                outcome
+            );
+        }
+    }
+}
