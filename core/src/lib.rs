@@ -1,3 +1,7 @@
 //! flotilla-core: everything Flotilla knows, with no I/O of its own.
+#![deny(missing_docs)]
 
 pub mod model;
+pub mod raft;
+pub mod rt;
+pub mod sim;

@@ -110,3 +110,32 @@ pub enum Outcome {
         reason: String,
     },
 }
+
+/// One line per command, for event logs and log views (`create 2 services (8 replicas)`).
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::CreateServices { services } => {
+                let replicas: u64 = services.iter().map(|spec| u64::from(spec.replicas)).sum();
+                match services.as_slice() {
+                    [one] => write!(f, "create service \"{}\" x{}", one.label, one.replicas),
+                    _ => write!(
+                        f,
+                        "create {} services ({replicas} replicas)",
+                        services.len()
+                    ),
+                }
+            }
+            Command::ScaleService { id, replicas } => write!(f, "scale service {id} to {replicas}"),
+            Command::DeleteService { id } => write!(f, "delete service {id}"),
+            Command::AddNode { node } => write!(
+                f,
+                "add node {} ({}, capacity {})",
+                node.id, node.name, node.capacity
+            ),
+            Command::RemoveNode { id } => write!(f, "remove node {id}"),
+            Command::MarkNodeDown { id } => write!(f, "mark node {id} down"),
+            Command::MarkNodeUp { id } => write!(f, "mark node {id} up"),
+        }
+    }
+}

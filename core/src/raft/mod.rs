@@ -1,0 +1,57 @@
+//! The openraft glue every host shares: what a log entry carries, what applying it answers, the
+//! in-memory log store and the state machine that runs the orchestrator.
+//!
+//! Everything here is generic over the openraft type config, because each host picks its own
+//! async runtime: the simulation declares one on [`crate::rt::VirtualRuntime`], the native server
+//! one on tokio. [`FlotillaConfig`] names the constraints a host's config must satisfy.
+
+mod log_store;
+mod member;
+mod state_machine;
+
+use openraft::EntryPayload;
+use openraft::RaftTypeConfig;
+use openraft::alias::DefaultEntryOf;
+use openraft::vote::leader_id_adv::LeaderId;
+
+pub use log_store::LogEntryView;
+pub use log_store::MemLogStore;
+pub use member::Member;
+pub use state_machine::Applied;
+pub use state_machine::StateMachineStore;
+
+use crate::model::Command;
+
+/// The openraft type configs Flotilla can run on: log entries carry [`Command`]s, applying one
+/// answers [`Applied`], nodes are described by [`Member`] and identified by `u64`.
+/// Terms are `u64`, and a leader is identified by `(term, node)` (openraft's "advanced" leader
+/// id, its default, which lets a term have several candidates).
+pub trait FlotillaConfig:
+    RaftTypeConfig<
+        D = Command,
+        R = Applied,
+        NodeId = u64,
+        Node = Member,
+        Term = u64,
+        LeaderId = LeaderId<u64, u64>,
+        Vote = openraft::Vote<LeaderId<u64, u64>>,
+        Payload = EntryPayload<Command, u64, Member>,
+        Entry = DefaultEntryOf<Self>,
+    >
+{
+}
+
+impl<C> FlotillaConfig for C where
+    C: RaftTypeConfig<
+            D = Command,
+            R = Applied,
+            NodeId = u64,
+            Node = Member,
+            Term = u64,
+            LeaderId = LeaderId<u64, u64>,
+            Vote = openraft::Vote<LeaderId<u64, u64>>,
+            Payload = EntryPayload<Command, u64, Member>,
+            Entry = DefaultEntryOf<C>,
+        >
+{
+}

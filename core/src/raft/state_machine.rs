@@ -1,0 +1,278 @@
+//! [`StateMachineStore`]: the orchestrator ([`ClusterState`]) as openraft's state machine.
+//!
+//! Applying is pure and deterministic, so every node derives the same placements from the same
+//! log; the leader's answer to a client is simply what applying its entry returned. Snapshots are
+//! the serialised [`ClusterState`] plus the Raft bookkeeping, and a restarted node rebuilds
+//! itself from the latest snapshot and the log after it.
+
+use std::io;
+use std::io::Cursor;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::MutexGuard;
+
+use futures_util::Stream;
+use futures_util::TryStreamExt;
+use openraft::EntryPayload;
+use openraft::OptionalSend;
+use openraft::RaftSnapshotBuilder;
+use openraft::alias::LogIdOf;
+use openraft::alias::SnapshotMetaOf;
+use openraft::alias::SnapshotOf;
+use openraft::alias::StoredMembershipOf;
+use openraft::storage::EntryResponder;
+use openraft::storage::RaftStateMachine;
+use serde::Deserialize;
+use serde::Serialize;
+
+use super::FlotillaConfig;
+use super::Member;
+use crate::model::ClusterState;
+use crate::model::Command;
+use crate::model::NodeSpec;
+use crate::model::Outcome;
+
+/// What applying one log entry answered: the entry's index (the seed API's `log_index`) and the
+/// orchestrator's outcome (`None` for Raft's own blank and membership entries).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Applied {
+    /// The Raft log index of the entry.
+    pub log_index: u64,
+    /// What the orchestrator did with it.
+    pub outcome: Option<Outcome>,
+}
+
+/// A state machine shared by handle: clones see the same state. Like the log store, the lock is
+/// never held across an await, so observers can read the state synchronously.
+#[derive(Clone)]
+pub struct StateMachineStore<C: FlotillaConfig> {
+    inner: Arc<Mutex<Inner<C>>>,
+}
+
+struct Inner<C: FlotillaConfig> {
+    last_applied: Option<LogIdOf<C>>,
+    membership: StoredMembershipOf<C>,
+    state: ClusterState,
+    snapshot: Option<StoredSnapshot<C>>,
+    snapshots_built: u64,
+}
+
+struct StoredSnapshot<C: FlotillaConfig> {
+    meta: SnapshotMetaOf<C>,
+    data: Vec<u8>,
+}
+
+impl<C: FlotillaConfig> Clone for StoredSnapshot<C> {
+    fn clone(&self) -> Self {
+        StoredSnapshot {
+            meta: self.meta.clone(),
+            data: self.data.clone(),
+        }
+    }
+}
+
+impl<C: FlotillaConfig> Default for StateMachineStore<C> {
+    fn default() -> Self {
+        let inner = Inner {
+            last_applied: None,
+            membership: StoredMembershipOf::<C>::default(),
+            state: ClusterState::default(),
+            snapshot: None,
+            snapshots_built: 0,
+        };
+        StateMachineStore {
+            inner: Arc::new(Mutex::new(inner)),
+        }
+    }
+}
+
+impl<C: FlotillaConfig> StateMachineStore<C> {
+    fn lock(&self) -> MutexGuard<'_, Inner<C>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reads the orchestrator state as of the last applied entry.
+    pub fn read<R>(&self, f: impl FnOnce(&ClusterState) -> R) -> R {
+        f(&self.lock().state)
+    }
+
+    /// Index of the last applied entry (0 if none).
+    pub fn last_applied_index(&self) -> u64 {
+        self.lock().last_applied.as_ref().map_or(0, |id| id.index)
+    }
+
+    /// Index up to which the latest snapshot covers the log (0 if there is none).
+    pub fn snapshot_index(&self) -> u64 {
+        self.lock()
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.meta.last_log_id.as_ref())
+            .map_or(0, |id| id.index)
+    }
+
+    /// How many snapshots this node has built itself (installed ones from a leader not counted).
+    pub fn snapshots_built(&self) -> u64 {
+        self.lock().snapshots_built
+    }
+
+    /// What survives a crash: a fresh state machine holding only the latest snapshot, which a
+    /// restarted node restores before replaying the log after it. (The applied state itself is
+    /// volatile, as in a real process.)
+    pub fn after_crash(&self) -> Self {
+        let fresh = Self::default();
+        let snapshot = self.lock().snapshot.clone();
+        if let Some(snapshot) = snapshot {
+            // A snapshot this store wrote itself always decodes; if it did not, starting empty and
+            // replaying the log is still correct as long as the log was not purged.
+            let _ = fresh.lock().restore(snapshot);
+        }
+        fresh
+    }
+}
+
+/// The serialised form of a snapshot.
+#[derive(Serialize, Deserialize)]
+struct SnapshotBody {
+    state: ClusterState,
+}
+
+impl<C: FlotillaConfig> Inner<C> {
+    fn restore(&mut self, snapshot: StoredSnapshot<C>) -> Result<(), io::Error> {
+        let body: SnapshotBody = serde_json::from_slice(&snapshot.data)
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+        self.state = body.state;
+        self.last_applied = snapshot.meta.last_log_id.clone();
+        self.membership = snapshot.meta.last_membership.clone();
+        self.snapshot = Some(snapshot);
+        Ok(())
+    }
+
+    /// Makes the orchestrator's node list follow a new membership: joiners are added with their
+    /// declared capacity, leavers removed (their replicas re-placed). Runs inside `apply`, so every
+    /// node does it at the same log position.
+    fn follow_membership(&mut self, log_index: u64) {
+        let members: Vec<(u64, Member)> = self
+            .membership
+            .membership()
+            .nodes()
+            .map(|(id, member)| (*id, member.clone()))
+            .collect();
+        let leavers: Vec<u64> = self
+            .state
+            .nodes()
+            .keys()
+            .copied()
+            .filter(|id| !members.iter().any(|(member, _)| member == id))
+            .collect();
+        for id in leavers {
+            self.state.apply(log_index, &Command::RemoveNode { id });
+        }
+        for (id, member) in members {
+            if self.state.node(id).is_none() {
+                let node = NodeSpec {
+                    id,
+                    name: member.name,
+                    addr: member.addr,
+                    capacity: member.capacity,
+                };
+                self.state.apply(log_index, &Command::AddNode { node });
+            }
+        }
+    }
+}
+
+impl<C: FlotillaConfig> RaftSnapshotBuilder<C> for StateMachineStore<C> {
+    type SnapshotData = Cursor<Vec<u8>>;
+
+    async fn build_snapshot(&mut self) -> Result<SnapshotOf<C, Cursor<Vec<u8>>>, io::Error> {
+        let mut inner = self.lock();
+        let data = serde_json::to_vec(&SnapshotBody {
+            state: inner.state.clone(),
+        })
+        .map_err(io::Error::other)?;
+        let meta = SnapshotMetaOf::<C> {
+            last_log_id: inner.last_applied.clone(),
+            last_membership: inner.membership.clone(),
+        };
+        inner.snapshot = Some(StoredSnapshot {
+            meta: meta.clone(),
+            data: data.clone(),
+        });
+        inner.snapshots_built += 1;
+        Ok(SnapshotOf::<C, Cursor<Vec<u8>>> {
+            meta,
+            snapshot: Cursor::new(data),
+        })
+    }
+}
+
+impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
+    type SnapshotData = Cursor<Vec<u8>>;
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogIdOf<C>>, StoredMembershipOf<C>), io::Error> {
+        let inner = self.lock();
+        Ok((inner.last_applied.clone(), inner.membership.clone()))
+    }
+
+    async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
+    where
+        Strm: Stream<Item = Result<EntryResponder<C>, io::Error>> + Unpin + OptionalSend,
+    {
+        while let Some((entry, responder)) = entries.try_next().await? {
+            let log_index = entry.log_id.index;
+            let outcome = {
+                let mut inner = self.lock();
+                inner.last_applied = Some(entry.log_id.clone());
+                match &entry.payload {
+                    EntryPayload::Blank => None,
+                    EntryPayload::Normal(command) => Some(inner.state.apply(log_index, command)),
+                    EntryPayload::Membership(membership) => {
+                        inner.membership = StoredMembershipOf::<C>::new(
+                            Some(entry.log_id.clone()),
+                            membership.clone(),
+                        );
+                        inner.follow_membership(log_index);
+                        None
+                    }
+                }
+            };
+            if let Some(responder) = responder {
+                responder.send(Applied { log_index, outcome });
+            }
+        }
+        Ok(())
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMetaOf<C>,
+        snapshot: Cursor<Vec<u8>>,
+    ) -> Result<(), io::Error> {
+        self.lock().restore(StoredSnapshot {
+            meta: meta.clone(),
+            data: snapshot.into_inner(),
+        })
+    }
+
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<SnapshotOf<C, Cursor<Vec<u8>>>>, io::Error> {
+        Ok(self
+            .lock()
+            .snapshot
+            .as_ref()
+            .map(|snapshot| SnapshotOf::<C, Cursor<Vec<u8>>> {
+                meta: snapshot.meta.clone(),
+                snapshot: Cursor::new(snapshot.data.clone()),
+            }))
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+}
