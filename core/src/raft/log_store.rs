@@ -5,6 +5,7 @@
 //! native server has its own store on disk.
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::io;
 use std::ops::RangeBounds;
@@ -13,15 +14,19 @@ use std::sync::Mutex;
 use std::sync::MutexGuard;
 
 use openraft::EntryPayload;
+use openraft::LogId;
 use openraft::LogState;
+use openraft::Membership;
 use openraft::RaftLogReader;
 use openraft::alias::LogIdOf;
 use openraft::alias::VoteOf;
 use openraft::entry::RaftEntry;
 use openraft::storage::IOFlushed;
 use openraft::storage::RaftLogStorage;
+use openraft::vote::leader_id_adv::LeaderId;
 
 use super::FlotillaConfig;
+use super::Member;
 
 /// A log store shared by handle: clones see the same log. The lock is a plain mutex that is never
 /// held across an await, so it is cheap and also readable from outside the runtime (the
@@ -63,6 +68,28 @@ impl<C: FlotillaConfig> Default for MemLogStore<C> {
 }
 
 impl<C: FlotillaConfig> MemLogStore<C> {
+    /// A log that already holds the cluster's first membership at index 0, as if `initialize`
+    /// had run on every member: the nodes start as followers of nobody and the first one whose
+    /// election timer runs out campaigns — instead of one node electing itself at once.
+    pub fn bootstrapped(members: &BTreeMap<u64, Member>) -> Result<Self, String> {
+        let voters: BTreeSet<u64> = members.keys().copied().collect();
+        let membership =
+            Membership::new(vec![voters], members.clone()).map_err(|err| err.to_string())?;
+        let log_id = LogId::new(
+            LeaderId {
+                term: 0,
+                node_id: 0,
+            },
+            0,
+        );
+        let store = Self::default();
+        store
+            .lock()
+            .log
+            .insert(0, C::Entry::new_membership(log_id, membership));
+        Ok(store)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner<C>> {
         self.inner
             .lock()
@@ -101,7 +128,7 @@ impl<C: FlotillaConfig> MemLogStore<C> {
 }
 
 /// Describes a payload in a few words.
-fn summarize(payload: &EntryPayload<crate::model::Command, u64, super::Member>) -> String {
+fn summarize(payload: &EntryPayload<crate::model::Command, u64, Member>) -> String {
     match payload {
         EntryPayload::Blank => "blank (new leader)".to_string(),
         EntryPayload::Normal(command) => command.to_string(),

@@ -31,6 +31,7 @@ pub mod event;
 mod network;
 pub mod snapshot;
 mod types;
+mod workload;
 mod world;
 
 use std::collections::BTreeMap;
@@ -56,6 +57,7 @@ pub use snapshot::NodeSnapshot;
 pub use snapshot::PeerProgress;
 pub use types::SimRaft;
 pub use types::SimTypes;
+pub use workload::Workload;
 
 use self::network::SimNetworkFactory;
 use self::world::World;
@@ -129,7 +131,8 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    /// Starts a cluster of `config.nodes` nodes (ids 1..=n, all voters, none a leader yet).
+    /// Starts a cluster of `config.nodes` nodes (ids 1..=n, all voters, all followers: the first
+    /// whose election timer runs out campaigns).
     pub fn new(config: SimConfig) -> Result<Self, SimError> {
         config.validate().map_err(SimError::InvalidConfig)?;
         let raft_config = openraft::Config {
@@ -160,28 +163,20 @@ impl Simulation {
             events_recorded: 0,
             events: Vec::new(),
         };
+        let members: BTreeMap<NodeId, Member> =
+            (1..=count).map(|id| (id, member(id, capacity))).collect();
         for id in 1..=count {
-            sim.create_node(id, capacity);
+            let log = MemLogStore::bootstrapped(&members).map_err(SimError::InvalidConfig)?;
+            sim.nodes.insert(
+                id,
+                SimNode {
+                    member: member(id, capacity),
+                    log,
+                    state_machine: StateMachineStore::default(),
+                },
+            );
             sim.boot(id);
         }
-        let members: BTreeMap<NodeId, Member> = sim
-            .nodes
-            .iter()
-            .map(|(&id, node)| (id, node.member.clone()))
-            .collect();
-        let first = sim
-            .world
-            .lock()
-            .rafts
-            .get(&1)
-            .cloned()
-            .expect("node 1 booted above");
-        sim.exec().enter_as(Some(1), || {
-            sim.exec().spawn(async move {
-                // Fails only if node 1 was already initialised, which a fresh cluster is not.
-                let _ = first.initialize(members).await;
-            })
-        });
         sim.exec().run_ready();
         sim.observe();
         Ok(sim)
@@ -827,6 +822,15 @@ impl Simulation {
         self.exec().run_ready();
         self.observe();
         Ok(())
+    }
+}
+
+/// How simulated node `id` describes itself in the membership.
+fn member(id: NodeId, capacity: u32) -> Member {
+    Member {
+        name: format!("n{id}"),
+        addr: format!("sim:{id}"),
+        capacity,
     }
 }
 
