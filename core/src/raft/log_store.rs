@@ -153,7 +153,7 @@ impl<C: FlotillaConfig> RaftLogReader<C> for MemLogStore<C> {
     }
 
     async fn read_vote(&mut self) -> Result<Option<VoteOf<C>>, io::Error> {
-        Ok(self.lock().vote.clone())
+        Ok(self.lock().vote)
     }
 }
 
@@ -167,9 +167,9 @@ impl<C: FlotillaConfig> RaftLogStorage<C> for MemLogStore<C> {
             .values()
             .next_back()
             .map(|entry| entry.log_id())
-            .or_else(|| inner.last_purged.clone());
+            .or_else(|| inner.last_purged);
         Ok(LogState {
-            last_purged_log_id: inner.last_purged.clone(),
+            last_purged_log_id: inner.last_purged,
             last_log_id: last,
         })
     }
@@ -180,11 +180,11 @@ impl<C: FlotillaConfig> RaftLogStorage<C> for MemLogStore<C> {
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogIdOf<C>>, io::Error> {
-        Ok(self.lock().committed.clone())
+        Ok(self.lock().committed)
     }
 
     async fn save_vote(&mut self, vote: &VoteOf<C>) -> Result<(), io::Error> {
-        self.lock().vote = Some(vote.clone());
+        self.lock().vote = Some(*vote);
         Ok(())
     }
 

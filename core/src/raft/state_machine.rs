@@ -143,7 +143,7 @@ impl<C: FlotillaConfig> Inner<C> {
         let body: SnapshotBody = serde_json::from_slice(&snapshot.data)
             .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
         self.state = body.state;
-        self.last_applied = snapshot.meta.last_log_id.clone();
+        self.last_applied = snapshot.meta.last_log_id;
         self.membership = snapshot.meta.last_membership.clone();
         self.snapshot = Some(snapshot);
         Ok(())
@@ -193,7 +193,7 @@ impl<C: FlotillaConfig> RaftSnapshotBuilder<C> for StateMachineStore<C> {
         })
         .map_err(io::Error::other)?;
         let meta = SnapshotMetaOf::<C> {
-            last_log_id: inner.last_applied.clone(),
+            last_log_id: inner.last_applied,
             last_membership: inner.membership.clone(),
         };
         inner.snapshot = Some(StoredSnapshot {
@@ -216,7 +216,7 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
         &mut self,
     ) -> Result<(Option<LogIdOf<C>>, StoredMembershipOf<C>), io::Error> {
         let inner = self.lock();
-        Ok((inner.last_applied.clone(), inner.membership.clone()))
+        Ok((inner.last_applied, inner.membership.clone()))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
@@ -227,15 +227,13 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
             let log_index = entry.log_id.index;
             let outcome = {
                 let mut inner = self.lock();
-                inner.last_applied = Some(entry.log_id.clone());
+                inner.last_applied = Some(entry.log_id);
                 match &entry.payload {
                     EntryPayload::Blank => None,
                     EntryPayload::Normal(command) => Some(inner.state.apply(log_index, command)),
                     EntryPayload::Membership(membership) => {
-                        inner.membership = StoredMembershipOf::<C>::new(
-                            Some(entry.log_id.clone()),
-                            membership.clone(),
-                        );
+                        inner.membership =
+                            StoredMembershipOf::<C>::new(Some(entry.log_id), membership.clone());
                         inner.follow_membership(log_index);
                         None
                     }

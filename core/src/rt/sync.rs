@@ -59,8 +59,8 @@ impl Mpsc for VirtualMpsc {
 }
 
 impl<T: OptionalSend> MpscSender<VirtualMpsc, T> for MpscTx<T> {
-    fn send(&self, msg: T) -> impl Future<Output = Result<(), SendError<T>>> + OptionalSend {
-        async move { self.0.send(msg).await.map_err(|err| SendError(err.0)) }
+    async fn send(&self, msg: T) -> Result<(), SendError<T>> {
+        self.0.send(msg).await.map_err(|err| SendError(err.0))
     }
 
     fn downgrade(&self) -> MpscWeakTx<T> {

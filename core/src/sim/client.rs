@@ -93,8 +93,7 @@ pub(crate) async fn serve(
                 };
                 let forwarded = call(
                     &world,
-                    node,
-                    leader,
+                    (node, leader),
                     label,
                     command.clone(),
                     |leader, command| async move { Some(write_at_leader(leader, command).await) },

@@ -49,15 +49,14 @@ pub(crate) fn term_of(raft: &SimRaft) -> u64 {
     raft.metrics().borrow_watched().current_term
 }
 
-/// Sends `request` from `from` to `to` over the wire, has `handle` process it at the receiver
+/// Sends `request` over the wire along `(from, to)`, has `handle` process it at the receiver
 /// and carries the answer back. Returns `None` if no answer reached `from` within `ttl`.
 ///
 /// `answer` labels the answer and says whether accepting the request restarts the receiver's
 /// election timer (it heard from a legitimate leader, or granted a vote).
 pub(crate) async fn call<Req, Resp, Fut>(
     world: &WorldHandle,
-    from: NodeId,
-    to: NodeId,
+    (from, to): (NodeId, NodeId),
     label: Label,
     request: Req,
     handle: impl FnOnce(SimRaft, Req) -> Fut + Send + 'static,
@@ -174,8 +173,7 @@ impl SimConnection {
         };
         let response = call(
             &self.world,
-            self.from,
-            self.to,
+            (self.from, self.to),
             label,
             request,
             move |raft, request| async move {
@@ -283,8 +281,7 @@ impl RaftNetworkV2<SimTypes> for SimConnection {
         let ttl = option.hard_ttl();
         let response = call(
             &self.world,
-            self.from,
-            self.to,
+            (self.from, self.to),
             label,
             request,
             |raft, request| async move { raft.append_entries(request).await.ok() },
@@ -331,8 +328,7 @@ impl RaftNetworkV2<SimTypes> for SimConnection {
         let ttl = option.hard_ttl().max(Duration::from_secs(1));
         let response = call(
             &self.world,
-            self.from,
-            self.to,
+            (self.from, self.to),
             label,
             (vote, snapshot),
             |raft, (vote, snapshot)| async move {

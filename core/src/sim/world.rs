@@ -73,7 +73,7 @@ pub(crate) struct World {
 
 impl World {
     pub(crate) fn new(config: SimConfig) -> Self {
-        let rng = SmallRng::seed_from_u64(config.seed ^ 0x5eed_0f_f107_111a);
+        let rng = SmallRng::seed_from_u64(config.seed ^ 0x005e_ed0f_f107_111a);
         World {
             config,
             rng,
