@@ -753,9 +753,8 @@ impl Simulation {
         Ok(request)
     }
 
-    /// Starts a new node with `capacity` and asks the leader to add it to the membership (as a
-    /// learner first, then as a voter once it has caught up). Returns its id.
-    pub fn add_node(&mut self, capacity: u32) -> Result<NodeId, SimError> {
+    /// The leader of the highest term and its Raft handle: membership changes go through it.
+    fn leader_raft(&self) -> Result<(NodeId, SimRaft), SimError> {
         let leader = self.leader().ok_or(SimError::NoLeader)?;
         let raft = self
             .world
@@ -764,6 +763,13 @@ impl Simulation {
             .get(&leader)
             .cloned()
             .ok_or(SimError::NoLeader)?;
+        Ok((leader, raft))
+    }
+
+    /// Starts a new node with `capacity` and asks the leader to add it to the membership (as a
+    /// learner first, then as a voter once it has caught up). Returns its id.
+    pub fn add_node(&mut self, capacity: u32) -> Result<NodeId, SimError> {
+        let (leader, raft) = self.leader_raft()?;
         let id = self.nodes.keys().next_back().map_or(1, |last| last + 1);
         self.create_node(id, capacity);
         self.boot(id);
@@ -791,14 +797,7 @@ impl Simulation {
     /// node stops. Its replicas are re-placed on the others.
     pub fn remove_node(&mut self, id: NodeId) -> Result<(), SimError> {
         self.check_node(id)?;
-        let leader = self.leader().ok_or(SimError::NoLeader)?;
-        let raft = self
-            .world
-            .lock()
-            .rafts
-            .get(&leader)
-            .cloned()
-            .ok_or(SimError::NoLeader)?;
+        let (leader, raft) = self.leader_raft()?;
         let world = self.world.clone();
         let exec = self.exec().clone();
         exec.enter_as(Some(leader), || {
