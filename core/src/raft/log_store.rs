@@ -23,9 +23,9 @@ use openraft::alias::VoteOf;
 use openraft::entry::RaftEntry;
 use openraft::storage::IOFlushed;
 use openraft::storage::RaftLogStorage;
-use openraft::vote::leader_id_adv::LeaderId;
 
 use super::FlotillaConfig;
+use super::LeaderId;
 use super::Member;
 
 /// A log store shared by handle: clones see the same log. The lock is a plain mutex that is never

@@ -12,13 +12,19 @@ mod state_machine;
 use openraft::EntryPayload;
 use openraft::RaftTypeConfig;
 use openraft::alias::DefaultEntryOf;
-use openraft::vote::leader_id_adv::LeaderId;
 
 pub use log_store::LogEntryView;
 pub use log_store::MemLogStore;
 pub use member::Member;
 pub use state_machine::Applied;
 pub use state_machine::StateMachineStore;
+
+/// How Flotilla identifies a leader: `(term, node)`. Every host's type config names this type
+/// (`LeaderId = flotilla_core::raft::LeaderId` in `declare_raft_types!`), so all hosts agree.
+pub type LeaderId = openraft::vote::leader_id_adv::LeaderId<u64, u64>;
+
+/// A node's vote in Flotilla's type configs.
+pub type Vote = openraft::Vote<LeaderId>;
 
 use crate::model::Command;
 
@@ -33,8 +39,8 @@ pub trait FlotillaConfig:
         NodeId = u64,
         Node = Member,
         Term = u64,
-        LeaderId = LeaderId<u64, u64>,
-        Vote = openraft::Vote<LeaderId<u64, u64>>,
+        LeaderId = LeaderId,
+        Vote = Vote,
         Payload = EntryPayload<Command, u64, Member>,
         Entry = DefaultEntryOf<Self>,
     >
@@ -48,8 +54,8 @@ impl<C> FlotillaConfig for C where
             NodeId = u64,
             Node = Member,
             Term = u64,
-            LeaderId = LeaderId<u64, u64>,
-            Vote = openraft::Vote<LeaderId<u64, u64>>,
+            LeaderId = LeaderId,
+            Vote = Vote,
             Payload = EntryPayload<Command, u64, Member>,
             Entry = DefaultEntryOf<C>,
         >

@@ -16,6 +16,7 @@ openraft::declare_raft_types!(
         NodeId = u64,
         Node = Member,
         Term = u64,
+        LeaderId = crate::raft::LeaderId,
         AsyncRuntime = VirtualRuntime,
 );
 
