@@ -1,0 +1,21 @@
+//! The openraft type config of the native server: Flotilla's commands on tokio.
+
+use flotilla_core::model::Command;
+use flotilla_core::raft::Applied;
+use flotilla_core::raft::Member;
+use flotilla_core::raft::StateMachineStore;
+
+openraft::declare_raft_types!(
+    /// Flotilla's Raft types with tokio as the async runtime.
+    pub NativeTypes:
+        D = Command,
+        R = Applied,
+        NodeId = u64,
+        Node = Member,
+        Term = u64,
+        LeaderId = flotilla_core::raft::LeaderId,
+        AsyncRuntime = openraft_rt_tokio::TokioRuntime,
+);
+
+/// A native node's Raft handle.
+pub type NativeRaft = openraft::Raft<NativeTypes, StateMachineStore<NativeTypes>>;
