@@ -1,8 +1,8 @@
 //! Leader election in the simulated cluster: the first leader comes from an election timeout and
 //! a round of votes; a crashed leader is replaced in bounded virtual time; aligned timers split
 //! the vote without stopping progress; pre-vote keeps an isolated node from inflating terms; and
-//! no term ever has two leaders (Raft's election safety), over whole runs and, in a test ignored
-//! until core is fixed, over a provoked split vote.
+//! no term ever has two leaders (Raft's election safety), over whole runs and over a provoked
+//! split vote.
 
 use std::time::Duration;
 
@@ -231,10 +231,6 @@ fn aligned_timers_split_the_vote_and_a_leader_still_emerges() {
 
 /// Raft's election safety ("at most one leader per term") over a split vote.
 #[test]
-#[ignore = "core bug: flotilla_core::raft uses openraft's leader_id_adv::LeaderId, under which a \
-            voter that granted (term T, n1) also grants (T, n3) because (T, n3) > (T, n1); with \
-            two candidates in one term both can win. Seed 264, 5 nodes: crash leader n2, align \
-            the timers of n1 and n3: n1 and n3 both become leader in term 2 (seed 133: n1 and n2)"]
 fn split_vote_never_gives_one_term_two_leaders() {
     for seed in [133, 264] {
         let history = aligned_candidates(seed).history;

@@ -23,6 +23,7 @@ use openraft::alias::VoteOf;
 use openraft::entry::RaftEntry;
 use openraft::storage::IOFlushed;
 use openraft::storage::RaftLogStorage;
+use openraft::vote::RaftLeaderId;
 
 use super::FlotillaConfig;
 use super::LeaderId;
@@ -75,13 +76,7 @@ impl<C: FlotillaConfig> MemLogStore<C> {
         let voters: BTreeSet<u64> = members.keys().copied().collect();
         let membership =
             Membership::new(vec![voters], members.clone()).map_err(|err| err.to_string())?;
-        let log_id = LogId::new(
-            LeaderId {
-                term: 0,
-                node_id: 0,
-            },
-            0,
-        );
+        let log_id = LogId::new(LeaderId::new(0, 0).to_committed(), 0);
         let store = Self::default();
         store
             .lock()
@@ -101,11 +96,7 @@ impl<C: FlotillaConfig> MemLogStore<C> {
         self.lock()
             .log
             .range(range)
-            .map(|(&index, entry)| LogEntryView {
-                index,
-                term: entry.log_id().leader_id.term,
-                summary: summarize(&entry.payload),
-            })
+            .map(|(_, entry)| LogEntryView::of(entry))
             .collect()
     }
 
@@ -124,6 +115,26 @@ impl<C: FlotillaConfig> MemLogStore<C> {
     /// Index of the last entry removed by log compaction (0 if none).
     pub fn purged_index(&self) -> u64 {
         self.lock().last_purged.as_ref().map_or(0, |id| id.index)
+    }
+}
+
+/// A Raft log entry in every Flotilla type config: the same type whatever the runtime, because
+/// [`FlotillaConfig`] fixes the leader id and the payload.
+pub type LogEntry = openraft::Entry<
+    <LeaderId as openraft::vote::RaftLeaderId>::Committed,
+    EntryPayload<crate::model::Command, u64, Member>,
+>;
+
+impl LogEntryView {
+    /// Describes one log entry: its index, the term of the leader that created it and a one-line
+    /// summary of its payload. Hosts with their own log store use this so that every log reads
+    /// the same.
+    pub fn of(entry: &LogEntry) -> Self {
+        LogEntryView {
+            index: entry.log_id.index,
+            term: entry.log_id.leader_id.term,
+            summary: summarize(&entry.payload),
+        }
     }
 }
 

@@ -13,15 +13,18 @@ use openraft::EntryPayload;
 use openraft::RaftTypeConfig;
 use openraft::alias::DefaultEntryOf;
 
+pub use log_store::LogEntry;
 pub use log_store::LogEntryView;
 pub use log_store::MemLogStore;
 pub use member::Member;
 pub use state_machine::Applied;
 pub use state_machine::StateMachineStore;
 
-/// How Flotilla identifies a leader: `(term, node)`. Every host's type config names this type
+/// How Flotilla identifies a leader: `(term, node)`, under standard Raft's rule of at most one
+/// leader per term (openraft's `leader_id_std`: a voter that has voted for one candidate in a term
+/// refuses every other candidate of that term). Every host's type config names this type
 /// (`LeaderId = flotilla_core::raft::LeaderId` in `declare_raft_types!`), so all hosts agree.
-pub type LeaderId = openraft::vote::leader_id_adv::LeaderId<u64, u64>;
+pub type LeaderId = openraft::vote::leader_id_std::LeaderId<u64, u64>;
 
 /// A node's vote in Flotilla's type configs.
 pub type Vote = openraft::Vote<LeaderId>;
@@ -30,8 +33,8 @@ use crate::model::Command;
 
 /// The openraft type configs Flotilla can run on: log entries carry [`Command`]s, applying one
 /// answers [`Applied`], nodes are described by [`Member`] and identified by `u64`.
-/// Terms are `u64`, and a leader is identified by `(term, node)` (openraft's "advanced" leader
-/// id, its default, which lets a term have several candidates).
+/// Terms are `u64`, and a leader is identified by `(term, node)` with at most one leader per term
+/// (openraft's standard leader id, see [`LeaderId`]).
 pub trait FlotillaConfig:
     RaftTypeConfig<
         D = Command,

@@ -467,7 +467,7 @@ impl Simulation {
         snapshot.role = role_of(metrics.state);
         snapshot.term = metrics.current_term;
         snapshot.voted_for =
-            (metrics.vote.leader_id.term > 0).then_some(metrics.vote.leader_id.node_id);
+            (metrics.vote.leader_id.term > 0).then_some(metrics.vote.leader_id.voted_for);
         snapshot.leader = metrics.current_leader;
         snapshot.voter = metrics
             .membership_config
