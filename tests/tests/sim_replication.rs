@@ -1,7 +1,8 @@
 //! Replication of the orchestrator's log: a request sent to a follower is forwarded to the
 //! leader, committed and applied everywhere; a crashed node restarts and catches up, from the
 //! log or, when the others compacted it away, from a snapshot; and membership changes add a
-//! voter with the same log, or remove one while the rest keeps committing.
+//! voter with the same log, or remove one (even the leader), which stops while the rest keeps
+//! committing and its replicas are re-placed.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use flotilla_core::sim::MessageKind;
 use flotilla_core::sim::NodeId;
 use flotilla_core::sim::Role;
 use flotilla_core::sim::SimConfig;
+use flotilla_core::sim::SimError;
 use flotilla_core::sim::Simulation;
 use flotilla_tests::*;
 
@@ -336,11 +338,6 @@ fn removed_node_leaves_the_voters_and_the_rest_still_commits() {
 }
 
 #[test]
-#[ignore = "core bug: Simulation::remove_node calls change_membership(voters, true); retain=true \
-            keeps the removed node as a learner, so it never stops and follow_membership keeps \
-            it in the ClusterState: its replicas are not re-placed and new replicas are placed \
-            on it. Seed 5, 3 nodes: create 9 replicas (3 per node), remove a follower: it ends \
-            Role::Learner, still running, still holding 3 replicas in every node's state"]
 fn removed_node_stops_and_its_replicas_are_re_placed() {
     let mut sim = cluster(5, 3);
     let leader = converge(&mut sim, ELECTION_LIMIT);
@@ -357,6 +354,8 @@ fn removed_node_stops_and_its_replicas_are_re_placed() {
     );
     converge(&mut sim, Duration::from_secs(5));
     assert!(!sim.is_running(gone), "the removed node stops");
+    assert_eq!(sim.node(gone).unwrap().role, Role::Down);
+    assert_eq!(sim.restart(gone), Err(SimError::Removed(gone)));
     for id in others(&sim, gone) {
         let state = sim.cluster_state(id).unwrap();
         let service = state.services().values().next().unwrap();
@@ -373,5 +372,45 @@ fn removed_node_stops_and_its_replicas_are_re_placed() {
         panic!("{applied:?}")
     };
     assert!(!services[0].placement.contains_key(&gone));
+    check_invariants(&mut sim);
+}
+
+/// The leader can remove itself: it commits the change without its own vote, stops, and the
+/// others elect a leader among themselves and go on committing.
+#[test]
+fn removed_leader_stops_and_the_others_elect_a_successor() {
+    let mut sim = cluster(7, 4);
+    let leader = converge(&mut sim, ELECTION_LIMIT);
+    commit_create(&mut sim, leader, "spread", 8);
+    converge(&mut sim, Duration::from_secs(5));
+    sim.take_events();
+    sim.remove_node(leader).unwrap();
+    run_until_or_panic(
+        &mut sim,
+        Duration::from_secs(10),
+        "the removed leader stops",
+        |sim| !sim.is_running(leader),
+    );
+    let successor = converge(&mut sim, ELECTION_LIMIT);
+    assert_ne!(successor, leader);
+    let events = sim.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == EventKind::NodeRemoved { node: leader })
+    );
+    check_history(&events);
+    for id in others(&sim, leader) {
+        let node = sim.node(id).unwrap();
+        assert!(node.voter, "n{id}");
+        let state = sim.cluster_state(id).unwrap();
+        assert!(state.node(leader).is_none(), "n{id} still lists n{leader}");
+        assert_eq!(service_totals(&state, "spread"), Some((8, 0, 8)), "n{id}");
+    }
+    let applied = commit_create(&mut sim, successor, "after", 3);
+    let Some(Outcome::ServicesCreated { services }) = applied.outcome else {
+        panic!("{applied:?}")
+    };
+    assert!(!services[0].placement.contains_key(&leader));
     check_invariants(&mut sim);
 }

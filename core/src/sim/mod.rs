@@ -35,10 +35,12 @@ mod workload;
 mod world;
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use openraft::ChangeMembers;
 use openraft::ServerState;
 use openraft::SnapshotPolicy;
 use openraft_rt::WatchReceiver;
@@ -86,6 +88,8 @@ pub enum SimError {
     NoLeader,
     /// The settings are not usable.
     InvalidConfig(String),
+    /// The node was removed from the cluster: it cannot be started again.
+    Removed(NodeId),
 }
 
 impl fmt::Display for SimError {
@@ -96,6 +100,7 @@ impl fmt::Display for SimError {
             SimError::NodeRunning(id) => write!(f, "n{id} is running"),
             SimError::NoLeader => f.write_str("there is no leader right now"),
             SimError::InvalidConfig(why) => write!(f, "invalid settings: {why}"),
+            SimError::Removed(id) => write!(f, "n{id} was removed from the cluster"),
         }
     }
 }
@@ -124,6 +129,8 @@ pub struct Simulation {
     raft_config: Arc<openraft::Config>,
     nodes: BTreeMap<NodeId, SimNode>,
     seen: BTreeMap<NodeId, Seen>,
+    /// Nodes whose removal from the membership committed: stopped for good.
+    removed: BTreeSet<NodeId>,
     /// Total events recorded so far, including those already taken.
     events_recorded: u64,
     /// Events not yet taken by [`Simulation::take_events`].
@@ -160,6 +167,7 @@ impl Simulation {
             raft_config,
             nodes: BTreeMap::new(),
             seen: BTreeMap::new(),
+            removed: BTreeSet::new(),
             events_recorded: 0,
             events: Vec::new(),
         };
@@ -347,6 +355,11 @@ impl Simulation {
     /// Turns what changed at running nodes since the last look into events, and keeps election
     /// timers in step with roles: leaders have none, a node that stops leading gets a fresh one.
     fn observe(&mut self) {
+        let leaving = std::mem::take(&mut self.world.lock().leaving);
+        for id in leaving {
+            self.removed.insert(id);
+            self.stop(id);
+        }
         let now = self.exec().now();
         let rafts: Vec<(NodeId, SimRaft)> = self
             .world
@@ -657,25 +670,37 @@ impl Simulation {
     /// Kills node `id`'s process: its tasks stop mid-flight; its log, vote and snapshot stay.
     pub fn crash(&mut self, id: NodeId) -> Result<(), SimError> {
         self.check_node(id)?;
+        if !self.stop(id) {
+            return Err(SimError::NodeDown(id));
+        }
+        self.record(EventKind::Crashed { node: id });
+        Ok(())
+    }
+
+    /// Ends node `id`'s process (its tasks stop mid-flight, its disk stays). Returns `false` if it
+    /// was not running.
+    fn stop(&mut self, id: NodeId) -> bool {
         let raft = {
             let mut world = self.world.lock();
             world.election_deadline.remove(&id);
             world.rafts.remove(&id)
         };
         if raft.is_none() {
-            return Err(SimError::NodeDown(id));
+            return false;
         }
         drop(raft);
         self.exec().kill_owner(id);
         self.seen.remove(&id);
-        self.record(EventKind::Crashed { node: id });
-        Ok(())
+        true
     }
 
     /// Starts a crashed node again from its disk: it restores its latest snapshot, replays its
-    /// log and catches up with the leader.
+    /// log and catches up with the leader. A removed node cannot be restarted.
     pub fn restart(&mut self, id: NodeId) -> Result<(), SimError> {
         self.check_node(id)?;
+        if self.removed.contains(&id) {
+            return Err(SimError::Removed(id));
+        }
         if self.is_running(id) {
             return Err(SimError::NodeRunning(id));
         }
@@ -793,8 +818,9 @@ impl Simulation {
         Ok(id)
     }
 
-    /// Asks the leader to remove node `id` from the membership; once the change is committed the
-    /// node stops. Its replicas are re-placed on the others.
+    /// Asks the leader to remove node `id` from the membership (not even a learner stays);
+    /// once the change is committed the node stops for good. Applying the change removes the node
+    /// from the orchestrator's node list, so its replicas are re-placed on the others.
     pub fn remove_node(&mut self, id: NodeId) -> Result<(), SimError> {
         self.check_node(id)?;
         let (leader, raft) = self.leader_raft()?;
@@ -802,19 +828,29 @@ impl Simulation {
         let exec = self.exec().clone();
         exec.enter_as(Some(leader), || {
             exec.spawn(async move {
-                let voters: Vec<NodeId> = raft
+                let membership = raft
                     .metrics()
                     .borrow_watched()
                     .membership_config
                     .membership()
-                    .voter_ids()
-                    .filter(|voter| *voter != id)
-                    .collect();
-                if raft.change_membership(voters, true).await.is_ok() {
+                    .clone();
+                let change: ChangeMembers<NodeId, Member> =
+                    if membership.voter_ids().any(|voter| voter == id) {
+                        let voters: BTreeSet<NodeId> = membership
+                            .voter_ids()
+                            .filter(|voter| *voter != id)
+                            .collect();
+                        ChangeMembers::ReplaceAllVoters(voters)
+                    } else {
+                        ChangeMembers::RemoveNodes(BTreeSet::from([id]))
+                    };
+                // retain = false: a removed voter does not stay on as a learner.
+                if raft.change_membership(change, false).await.is_ok() {
                     let now = crate::rt::executor_here().now();
-                    world
-                        .lock()
-                        .record(now, EventKind::NodeRemoved { node: id });
+                    let mut world = world.lock();
+                    world.record(now, EventKind::NodeRemoved { node: id });
+                    // The driver stops it as soon as this instant's tasks are done.
+                    world.leaving.push(id);
                 }
             })
         });

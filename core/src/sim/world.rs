@@ -69,6 +69,8 @@ pub(crate) struct World {
     pub(crate) replies: BTreeMap<RequestId, Result<Applied, String>>,
     /// What happened since the driver last collected events.
     pub(crate) events: Vec<Event>,
+    /// Nodes whose removal from the membership has committed, for the driver to stop.
+    pub(crate) leaving: Vec<NodeId>,
 }
 
 impl World {
@@ -86,6 +88,7 @@ impl World {
             next_request: 1,
             replies: BTreeMap::new(),
             events: Vec::new(),
+            leaving: Vec::new(),
         }
     }
 
