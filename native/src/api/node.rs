@@ -1,0 +1,273 @@
+//! The public API every node serves: its stats and links, the cluster state as it sees it, and
+//! writes (services, nodes) that it forwards to the leader — any node is an entry point.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::Path;
+use axum::extract::Query;
+use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::response::Response;
+use axum::routing::get;
+use axum::routing::post;
+use flotilla_core::model::Command;
+use flotilla_core::model::Outcome;
+use flotilla_core::model::parse_scale_request;
+use flotilla_core::model::parse_service_request;
+use flotilla_core::raft::Applied;
+use flotilla_core::raft::Member;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::body::JsonBody;
+use super::requests::parse_connections;
+use super::requests::parse_node_address;
+use super::requests::parse_node_request;
+use crate::error::ApiError;
+use crate::links::canonical;
+use crate::node::NodeCtx;
+use crate::node::propose::submit;
+use crate::node::status;
+use crate::transport::wire;
+use crate::transport::wire::Proposal;
+
+/// The node's public routes.
+pub fn router(ctx: Arc<NodeCtx>) -> Router {
+    Router::new()
+        .route("/stats", get(stats))
+        .route("/state", get(state))
+        .route("/connections", get(connections).post(set_connections))
+        .route("/connections/", get(connections).post(set_connections))
+        .route("/service", post(create_services))
+        .route("/services", get(services).post(create_services))
+        .route("/services/{id}", get(service).delete(delete_service))
+        .route("/services/{id}/scale", post(scale_service))
+        .route("/nodes", get(nodes).post(add_node).delete(remove_node))
+        .with_state(ctx)
+}
+
+/// Query of `GET /stats`: which page of the log to include.
+#[derive(Debug, Deserialize)]
+struct LogQuery {
+    from: Option<u64>,
+    limit: Option<u64>,
+}
+
+async fn stats(
+    State(ctx): State<Arc<NodeCtx>>,
+    query: Result<Query<LogQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
+    Ok(Json(status::node_stats(&ctx, query.from, query.limit)).into_response())
+}
+
+async fn state(State(ctx): State<Arc<NodeCtx>>) -> Response {
+    Json(status::cluster_state(&ctx)).into_response()
+}
+
+async fn connections(State(ctx): State<Arc<NodeCtx>>) -> Response {
+    Json(status::connections(&ctx)).into_response()
+}
+
+async fn set_connections(
+    State(ctx): State<Arc<NodeCtx>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let changes = parse_connections(&body)?;
+    let peers = status::connections(&ctx);
+    // Check every key first: a request naming an unknown peer changes nothing.
+    let mut resolved = Vec::with_capacity(changes.len());
+    for (addr, up) in changes {
+        let Some(peer) = peers
+            .keys()
+            .find(|peer| canonical(peer) == canonical(&addr))
+        else {
+            let known: Vec<&String> = peers.keys().collect();
+            return Err(ApiError::not_found(format!(
+                "{addr:?} is not a peer of this node; its peers are {known:?}"
+            )));
+        };
+        resolved.push((peer.clone(), up));
+    }
+    for (peer, up) in &resolved {
+        ctx.links.set(peer, *up);
+        tracing::info!(from = %ctx.addr, to = %peer, up, "link changed");
+    }
+    Ok(Json(status::connections(&ctx)).into_response())
+}
+
+/// The JSON a committed outcome is answered with, and its status.
+fn outcome_response(applied: Applied) -> Result<Response, ApiError> {
+    let log_index = applied.log_index;
+    let body = match applied.outcome {
+        Some(Outcome::ServicesCreated { services }) => {
+            json!({ "log_index": log_index, "services": services })
+        }
+        Some(Outcome::ServiceScaled { service }) => {
+            json!({ "log_index": log_index, "service": service })
+        }
+        Some(Outcome::ServiceDeleted { id }) => json!({ "log_index": log_index, "deleted": id }),
+        Some(Outcome::Rejected { reason }) => return Err(ApiError::conflict(reason)),
+        Some(other) => json!({ "log_index": log_index, "outcome": other }),
+        None => json!({ "log_index": log_index }),
+    };
+    Ok(Json(body).into_response())
+}
+
+async fn create_services(
+    State(ctx): State<Arc<NodeCtx>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let services = parse_service_request(&body)?;
+    let applied = submit(
+        &ctx,
+        Proposal::Command(Command::CreateServices { services }),
+    )
+    .await?;
+    outcome_response(applied).map(|response| (StatusCode::CREATED, response).into_response())
+}
+
+async fn services(State(ctx): State<Arc<NodeCtx>>) -> Response {
+    let services: Vec<_> = ctx
+        .state_machine
+        .core()
+        .read(|state| state.service_views().collect());
+    Json(json!({ "services": services })).into_response()
+}
+
+fn service_id(raw: &str) -> Result<u64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::bad_request(format!("service id must be a number, got {raw:?}")))
+}
+
+/// Refuses a request about a service this node does not know (it may lag the leader by a few
+/// milliseconds; the leader's state machine has the last word and rejects unknown ids too).
+fn known_service(ctx: &NodeCtx, id: u64) -> Result<(), ApiError> {
+    if ctx
+        .state_machine
+        .core()
+        .read(|state| state.service(id).is_some())
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no service with id {id}")))
+    }
+}
+
+async fn service(
+    State(ctx): State<Arc<NodeCtx>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = service_id(&id)?;
+    let view = ctx.state_machine.core().read(|state| {
+        state
+            .service(id)
+            .map(flotilla_core::model::ServiceView::from)
+    });
+    view.map(|view| Json(view).into_response())
+        .ok_or_else(|| ApiError::not_found(format!("no service with id {id}")))
+}
+
+async fn scale_service(
+    State(ctx): State<Arc<NodeCtx>>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id = service_id(&id)?;
+    let replicas = parse_scale_request(&body)?;
+    known_service(&ctx, id)?;
+    let applied = submit(
+        &ctx,
+        Proposal::Command(Command::ScaleService { id, replicas }),
+    )
+    .await?;
+    outcome_response(applied)
+}
+
+async fn delete_service(
+    State(ctx): State<Arc<NodeCtx>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = service_id(&id)?;
+    known_service(&ctx, id)?;
+    let applied = submit(&ctx, Proposal::Command(Command::DeleteService { id })).await?;
+    outcome_response(applied)
+}
+
+async fn nodes(State(ctx): State<Arc<NodeCtx>>) -> Response {
+    let nodes: Vec<_> = ctx
+        .state_machine
+        .core()
+        .read(|state| state.node_views().collect());
+    Json(json!({ "nodes": nodes })).into_response()
+}
+
+/// Joins a node that is already running (started with `flotilla node`, or spawned by the demo's
+/// entry point): asks it who it is, then has the leader add it.
+async fn add_node(
+    State(ctx): State<Arc<NodeCtx>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = parse_node_request(&body)?;
+    if request.spawn {
+        return Err(ApiError::unprocessable(
+            "a node cannot spawn another: send \"spawn\": true to the demo's entry point \
+             (POST /clusters/{id}/nodes), or start the node with `flotilla node` and send \
+             \"spawn\": false",
+        ));
+    }
+    let addr = request.addr();
+    let identity = ctx
+        .peers
+        .call::<(), wire::Identity>(&addr, wire::PING, &(), Duration::from_secs(2))
+        .await
+        .map_err(|err| ApiError::unprocessable(format!("cannot add the node at {addr}: {err}")))?;
+    let member = Member {
+        name: request.name.unwrap_or(identity.name),
+        addr,
+        capacity: request.capacity,
+    };
+    let applied = submit(
+        &ctx,
+        Proposal::Join {
+            id: identity.id,
+            member,
+        },
+    )
+    .await?;
+    let node = ctx
+        .state_machine
+        .core()
+        .read(|state| state.node_view(identity.id));
+    let body = json!({ "log_index": applied.log_index, "node": node });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Removes the node at `{"host", "port"}` from the membership; it shuts down and its replicas
+/// are re-placed.
+async fn remove_node(
+    State(ctx): State<Arc<NodeCtx>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let addr = parse_node_address(&body)?;
+    let id = {
+        let metrics = ctx.raft.metrics();
+        let metrics = openraft_rt::WatchReceiver::borrow_watched(&metrics);
+        metrics
+            .membership_config
+            .membership()
+            .nodes()
+            .find(|(_, member)| canonical(&member.addr) == canonical(&addr))
+            .map(|(id, _)| *id)
+    };
+    let id =
+        id.ok_or_else(|| ApiError::not_found(format!("no node of this cluster serves at {addr}")))?;
+    let applied = submit(&ctx, Proposal::Leave { id }).await?;
+    let body = json!({ "log_index": applied.log_index, "removed": { "id": id, "addr": addr } });
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,144 @@
+//! The command line: `flotilla demo` and `flotilla node`, with every flag explained.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use clap::Parser;
+use clap::Subcommand;
+
+use crate::node::RaftTiming;
+
+/// Flotilla: a small container orchestrator whose cluster agrees on everything through Raft.
+#[derive(Debug, Parser)]
+#[command(name = "flotilla", version, about, long_about = None)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands. Their names and flags are a contract: scripts rely on them.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a demo: the API on --port and a cluster "0" of --nodes nodes on the ports after it,
+    /// each node its own HTTP server speaking Raft to the others
+    Demo(DemoArgs),
+    /// Run one node as its own process, to build a cluster across processes and hosts
+    Node(NodeArgs),
+}
+
+/// Raft timing flags, shared by both subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct TimingArgs {
+    /// Leader heartbeat interval, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub heartbeat_ms: u64,
+    /// Shortest election timeout, in milliseconds (each timeout is random between min and max)
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    pub election_min_ms: u64,
+    /// Longest election timeout, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 600)]
+    pub election_max_ms: u64,
+    /// How long a client request may wait for a leader and a commit before failing with 503,
+    /// in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+}
+
+impl TimingArgs {
+    /// The Raft timing these flags describe.
+    pub fn timing(&self) -> RaftTiming {
+        RaftTiming {
+            heartbeat: Duration::from_millis(self.heartbeat_ms),
+            election_min: Duration::from_millis(self.election_min_ms),
+            election_max: Duration::from_millis(self.election_max_ms),
+        }
+    }
+
+    /// The client request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+/// Flags of `flotilla demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// How many nodes cluster "0" starts with
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=51))]
+    pub nodes: u16,
+    /// Port of the API (the nodes take the ports right after it: 8001, 8002, …)
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Replica capacity of each node
+    #[arg(long, default_value_t = 100)]
+    pub capacity: u32,
+    /// Where nodes keep their logs, votes and snapshots (one directory per node). Default: a
+    /// fresh temporary directory, removed when the demo exits. Given a directory that holds an
+    /// earlier run, the nodes restart with what they had
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on (API and nodes)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Directory of the browser page served at / (built by `cargo xtask web`)
+    #[arg(long, value_name = "DIR")]
+    pub web_dir: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub timing: TimingArgs,
+}
+
+/// Flags of `flotilla node`.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// This node's Raft id: a positive integer, unique in the cluster
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub id: u64,
+    /// HOST:PORT to listen on; also the address peers and clients use to reach this node
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: String,
+    /// HOST:PORT of any node of an existing cluster to join. Without it, a node with empty
+    /// storage founds a new one-node cluster that others can join
+    #[arg(long, value_name = "HOST:PORT")]
+    pub join: Option<String>,
+    /// Replica capacity of this node
+    #[arg(long, default_value_t = 100)]
+    pub capacity: u32,
+    /// Name shown in stats (default: n<ID>)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Cluster name; nodes refuse Raft messages from other clusters
+    #[arg(long, default_value = "0")]
+    pub cluster: String,
+    /// Where this node keeps its log, vote and snapshots. Default: ./flotilla-data/node-<ID>.
+    /// Restarting with the same directory restarts the same member
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub timing: TimingArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn demo_defaults_match_the_seed() {
+        let cli = Cli::parse_from(["flotilla", "demo"]);
+        let Command::Demo(demo) = cli.command else {
+            panic!("expected demo");
+        };
+        assert_eq!((demo.nodes, demo.port, demo.capacity), (5, 8000, 100));
+    }
+}

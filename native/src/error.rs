@@ -1,0 +1,94 @@
+//! [`ApiError`]: every failure a client can see, as an HTTP status and a JSON body
+//! `{"error": "…"}` that names the problem.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::response::Response;
+use flotilla_core::model::RequestError;
+
+/// An error answered to an API client. Built with one constructor per status so handlers say
+/// what went wrong, not which number to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What went wrong, in words a client can act on.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A new error with this status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400: the request is malformed (not JSON, wrong shape).
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 404: no such cluster, node, service or route.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 409: the request conflicts with the current state (duplicate id, port in use).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+
+    /// 422: well-formed JSON whose values are not acceptable.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    /// 502: a node this request needed answered with something unusable or could not be reached.
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, message)
+    }
+
+    /// 503: the cluster cannot serve this now (no leader, no quorum); retrying later may work.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
+    /// 500: a fault of this server (storage failed, Raft stopped). Never caused by input.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<RequestError> for ApiError {
+    /// A body that is JSON but not a valid request: wrong types and missing fields are 400,
+    /// values out of range are 422.
+    fn from(err: RequestError) -> Self {
+        match err {
+            RequestError::UnknownShape
+            | RequestError::BothShapes
+            | RequestError::MissingField { .. }
+            | RequestError::MissingLabel { .. }
+            | RequestError::BothLabels { .. }
+            | RequestError::WrongType { .. } => Self::bad_request(err.to_string()),
+            _ => Self::unprocessable(err.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.message });
+        (self.status, Json(body)).into_response()
+    }
+}

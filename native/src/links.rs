@@ -1,0 +1,63 @@
+//! [`Links`]: which of this node's outgoing links are cut.
+//!
+//! Links are directed: cutting A→B on A loses everything A would send to B — A's Raft requests,
+//! A's answers to B's requests and client requests A forwards to B — while B→A keeps working.
+//! The transport consults this table before every send and before answering a peer.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::RwLock;
+
+/// The set of peer addresses (`host:port`) this node's links to are cut. Shared by handle.
+#[derive(Clone, Debug, Default)]
+pub struct Links {
+    cut: Arc<RwLock<BTreeSet<String>>>,
+}
+
+impl Links {
+    /// Whether what this node sends to `addr` arrives.
+    pub fn is_up(&self, addr: &str) -> bool {
+        let cut = self
+            .cut
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        !cut.contains(&canonical(addr))
+    }
+
+    /// Cuts (`up == false`) or heals the link from this node to `addr`.
+    pub fn set(&self, addr: &str, up: bool) {
+        let mut cut = self
+            .cut
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if up {
+            cut.remove(&canonical(addr));
+        } else {
+            cut.insert(canonical(addr));
+        }
+    }
+}
+
+/// One spelling per loopback address, so `127.0.0.1:8002` and `localhost:8002` name one link.
+pub fn canonical(addr: &str) -> String {
+    match addr.rsplit_once(':') {
+        Some(("127.0.0.1" | "[::1]" | "::1", port)) => format!("localhost:{port}"),
+        _ => addr.to_ascii_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_up_until_cut_and_loopback_spellings_agree() {
+        let links = Links::default();
+        assert!(links.is_up("localhost:8002"));
+        links.set("127.0.0.1:8002", false);
+        assert!(!links.is_up("localhost:8002"));
+        assert!(links.is_up("localhost:8003"));
+        links.set("localhost:8002", true);
+        assert!(links.is_up("127.0.0.1:8002"));
+    }
+}

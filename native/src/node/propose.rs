@@ -1,0 +1,282 @@
+//! Getting a change committed: [`submit`] runs on whichever node a client reached and forwards
+//! to the leader until one commits it; [`execute`] runs on the node that believes it leads.
+//!
+//! While no leader is known, requests wait in arrival order (the node's leader queue) up to the
+//! request timeout, then fail with 503. A leader that lost its quorum cannot commit, so its
+//! writes time out with 503 too: nothing is acknowledged that a majority has not stored.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use flotilla_core::raft::Applied;
+use openraft::errors::ClientWriteError;
+use openraft::errors::RaftError;
+use openraft_rt::WatchReceiver;
+use tokio::time::Instant;
+
+use super::NodeCtx;
+use crate::error::ApiError;
+use crate::transport::CallError;
+use crate::transport::wire;
+use crate::transport::wire::Proposal;
+use crate::transport::wire::ProposalReply;
+use crate::types::NativeTypes;
+
+/// How long to pause before asking again when the leader moved or could not be reached.
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// The leader this node knows: its id and address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownLeader {
+    /// Raft id.
+    pub id: u64,
+    /// `host:port`.
+    pub addr: String,
+}
+
+/// The leader this node currently knows, if any.
+pub fn known_leader(ctx: &NodeCtx) -> Option<KnownLeader> {
+    let metrics = ctx.raft.metrics();
+    let metrics = metrics.borrow_watched();
+    let id = metrics.current_leader?;
+    let addr = metrics
+        .membership_config
+        .membership()
+        .get_node(&id)?
+        .addr
+        .clone();
+    Some(KnownLeader { id, addr })
+}
+
+/// Has `proposal` committed by the leader, wherever it is, and returns what applying it did.
+pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, ApiError> {
+    let deadline = Instant::now() + ctx.request_timeout;
+    let mut last_problem = String::from("no leader has been elected");
+    loop {
+        let leader = wait_for_leader(ctx, deadline, &last_problem).await?;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let reply = if leader.id == ctx.id {
+            Ok(execute(ctx, &proposal, remaining).await)
+        } else {
+            ctx.peers
+                .call::<Proposal, ProposalReply>(&leader.addr, wire::PROPOSE, &proposal, remaining)
+                .await
+        };
+        match reply {
+            Ok(ProposalReply::Applied(applied)) => return Ok(applied),
+            Ok(ProposalReply::Refused(reason)) => return Err(ApiError::conflict(reason)),
+            Ok(ProposalReply::Unavailable(reason)) => return Err(ApiError::unavailable(reason)),
+            Ok(ProposalReply::NotLeader(_)) => {
+                last_problem = format!(
+                    "node {} at {} was believed to lead but is not the leader",
+                    leader.id, leader.addr
+                );
+            }
+            Err(err @ CallError::AnswerLost(_)) => {
+                return Err(ApiError::unavailable(format!(
+                    "{err}; the request may have been applied: check the state before retrying"
+                )));
+            }
+            Err(err @ CallError::Refused { .. }) => {
+                return Err(ApiError::bad_gateway(format!(
+                    "the leader could not take the request: {err}"
+                )));
+            }
+            Err(err) => {
+                last_problem = format!("the leader (node {}) cannot be reached: {err}", leader.id);
+            }
+        }
+        if Instant::now() + RETRY_PAUSE >= deadline {
+            return Err(timed_out(ctx, &last_problem));
+        }
+        tokio::time::sleep(RETRY_PAUSE).await;
+    }
+}
+
+fn timed_out(ctx: &NodeCtx, problem: &str) -> ApiError {
+    ApiError::unavailable(format!(
+        "not committed within {:.1}s: {problem}",
+        ctx.request_timeout.as_secs_f64()
+    ))
+}
+
+/// Waits (in arrival order with other waiting requests) until this node knows a leader.
+async fn wait_for_leader(
+    ctx: &NodeCtx,
+    deadline: Instant,
+    problem: &str,
+) -> Result<KnownLeader, ApiError> {
+    if let Some(leader) = known_leader(ctx) {
+        return Ok(leader);
+    }
+    let queued = tokio::time::timeout_at(deadline, ctx.leader_queue.lock()).await;
+    let Ok(_turn) = queued else {
+        return Err(timed_out(ctx, problem));
+    };
+    let mut metrics = ctx.raft.metrics();
+    loop {
+        if let Some(leader) = known_leader(ctx) {
+            return Ok(leader);
+        }
+        match tokio::time::timeout_at(deadline, metrics.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(ApiError::unavailable("this node is shutting down")),
+            Err(_) => {
+                return Err(ApiError::unavailable(format!(
+                    "no leader within {:.1}s: a majority of the cluster's nodes must be up and \
+                     connected to elect one",
+                    ctx.request_timeout.as_secs_f64()
+                )));
+            }
+        }
+    }
+}
+
+/// Carries out `proposal` on this node, which believes it is the leader; answers `NotLeader` if
+/// it is not. Waits at most `timeout` for the commit.
+pub async fn execute(ctx: &NodeCtx, proposal: &Proposal, timeout: Duration) -> ProposalReply {
+    let work = async {
+        match proposal {
+            Proposal::Command(command) => match ctx.raft.client_write(command.clone()).await {
+                Ok(response) => ProposalReply::Applied(response.data),
+                Err(err) => write_failed(ctx, err),
+            },
+            Proposal::Join { id, member } => join(ctx, *id, member.clone()).await,
+            Proposal::Leave { id } => leave(ctx, *id).await,
+        }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(reply) => reply,
+        Err(_) => ProposalReply::Unavailable(format!(
+            "not committed within {:.1}s: this leader may have lost its quorum; the change may \
+             still be applied later, so check the state before retrying",
+            timeout.as_secs_f64()
+        )),
+    }
+}
+
+fn write_failed(
+    ctx: &NodeCtx,
+    err: RaftError<NativeTypes, ClientWriteError<NativeTypes>>,
+) -> ProposalReply {
+    match err {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
+            let hint = forward
+                .leader_id
+                .and_then(|id| ctx.member_addr(id).map(|addr| (id, addr)));
+            ProposalReply::NotLeader(hint)
+        }
+        RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)) => ProposalReply::Unavailable(
+            "the leader changed before the request committed; it may or may not be applied: \
+             check the state before retrying"
+                .to_string(),
+        ),
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(err)) => {
+            ProposalReply::Refused(format!("membership change refused: {err}"))
+        }
+        RaftError::APIError(other) => ProposalReply::Refused(other.to_string()),
+        RaftError::Fatal(fatal) => {
+            ProposalReply::Unavailable(format!("this node's Raft has stopped: {fatal}"))
+        }
+    }
+}
+
+/// Whether this node is the leader right now, as its Raft state says.
+fn leads(ctx: &NodeCtx) -> bool {
+    ctx.raft.metrics().borrow_watched().state == openraft::ServerState::Leader
+}
+
+/// The current voters.
+fn voters(ctx: &NodeCtx) -> BTreeSet<u64> {
+    let metrics = ctx.raft.metrics();
+    let metrics = metrics.borrow_watched();
+    metrics.membership_config.membership().voter_ids().collect()
+}
+
+async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> ProposalReply {
+    if !leads(ctx) {
+        return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
+    }
+    {
+        let metrics = ctx.raft.metrics();
+        let metrics = metrics.borrow_watched();
+        for (other, existing) in metrics.membership_config.membership().nodes() {
+            if *other == id {
+                return ProposalReply::Refused(format!("node id {id} is already in the cluster"));
+            }
+            if existing.name == member.name {
+                return ProposalReply::Refused(format!(
+                    "a node named {:?} is already in the cluster",
+                    member.name
+                ));
+            }
+            if crate::links::canonical(&existing.addr) == crate::links::canonical(&member.addr) {
+                return ProposalReply::Refused(format!(
+                    "node {other} already serves at {}",
+                    member.addr
+                ));
+            }
+        }
+    }
+    // The joiner must be up and be who it says it is before it enters the membership: a voter
+    // that cannot be reached would weaken the quorum.
+    let probe = ctx
+        .peers
+        .call::<(), wire::Identity>(&member.addr, wire::PING, &(), Duration::from_secs(2))
+        .await;
+    match probe {
+        Ok(them) if them.id == id && them.cluster == ctx.cluster => {}
+        Ok(them) => {
+            let (their_id, their_cluster) = (them.id, them.cluster);
+            return ProposalReply::Refused(format!(
+                "the node at {} is node {their_id} of cluster {their_cluster:?}, not node {id} of \
+                 cluster {:?}",
+                member.addr, ctx.cluster
+            ));
+        }
+        Err(err) => {
+            return ProposalReply::Refused(format!("cannot add node {id}: {err}"));
+        }
+    }
+    if let Err(err) = ctx.raft.add_learner(id, member, true).await {
+        return write_failed(ctx, err);
+    }
+    let mut members = voters(ctx);
+    members.insert(id);
+    match ctx.raft.change_membership(members, false).await {
+        Ok(response) => ProposalReply::Applied(response.data),
+        Err(err) => write_failed(ctx, err),
+    }
+}
+
+async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
+    if !leads(ctx) {
+        return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
+    }
+    let Some(addr) = ctx.member_addr(id) else {
+        return ProposalReply::Refused(format!("node {id} is not in the cluster"));
+    };
+    let mut members = voters(ctx);
+    members.remove(&id);
+    if members.is_empty() {
+        return ProposalReply::Refused(format!(
+            "node {id} is the cluster's last voter; a cluster cannot remove its last node"
+        ));
+    }
+    match ctx.raft.change_membership(members, false).await {
+        Ok(response) => {
+            // Tell the node it is out, so it stops; if it cannot be reached it will find out
+            // when it can (it is no longer in the membership it replicates).
+            if id == ctx.id {
+                ctx.request_stop();
+            } else {
+                let _ = ctx
+                    .peers
+                    .call::<(), ()>(&addr, wire::LEAVE, &(), Duration::from_secs(2))
+                    .await;
+            }
+            ProposalReply::Applied(response.data)
+        }
+        Err(err) => write_failed(ctx, err),
+    }
+}

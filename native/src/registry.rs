@@ -1,0 +1,225 @@
+//! [`Registry`]: the clusters the demo's entry point knows, and the nodes it started itself.
+//!
+//! The entry point is not a second brain: it keeps only addresses (and handles of nodes it
+//! spawned, to stop them), and asks the nodes for everything else over their public API.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use flotilla_core::raft::Member;
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+use crate::error::ApiError;
+use crate::node::Node;
+use crate::node::NodeConfig;
+use crate::node::RaftTiming;
+use crate::node::StartMode;
+
+/// What every node the entry point starts shares.
+#[derive(Clone, Debug)]
+pub struct SpawnSettings {
+    /// The address nodes listen on (their port differs).
+    pub bind: IpAddr,
+    /// Where node data directories go: `<root>/cluster-<id>/node-<n>`.
+    pub data_root: PathBuf,
+    /// Raft timing.
+    pub timing: RaftTiming,
+    /// How long client requests may wait.
+    pub request_timeout: Duration,
+}
+
+/// One cluster as the entry point knows it.
+#[derive(Default)]
+pub struct ClusterEntry {
+    /// Addresses of its nodes, as far as the entry point knows (refreshed from the nodes).
+    pub addrs: Vec<String>,
+    /// Nodes this process started, by address.
+    pub spawned: BTreeMap<String, Node>,
+}
+
+/// The clusters, by id.
+pub struct Registry {
+    /// Settings for spawned nodes.
+    pub settings: SpawnSettings,
+    clusters: Mutex<BTreeMap<String, ClusterEntry>>,
+}
+
+/// One node to spawn.
+#[derive(Clone, Debug)]
+pub struct SpawnRequest {
+    /// Raft id.
+    pub id: u64,
+    /// Name and address.
+    pub member: Member,
+    /// How it enters the cluster.
+    pub start: StartMode,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new(settings: SpawnSettings) -> Self {
+        Registry {
+            settings,
+            clusters: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The cluster ids and their known node addresses.
+    pub async fn list(&self) -> Vec<(String, Vec<String>)> {
+        let clusters = self.clusters.lock().await;
+        clusters
+            .iter()
+            .map(|(id, entry)| (id.clone(), entry.addrs.clone()))
+            .collect()
+    }
+
+    /// The known node addresses of cluster `id`, or 404.
+    pub async fn addrs(&self, id: &str) -> Result<Vec<String>, ApiError> {
+        let clusters = self.clusters.lock().await;
+        clusters
+            .get(id)
+            .map(|entry| entry.addrs.clone())
+            .ok_or_else(|| unknown_cluster(id, &clusters))
+    }
+
+    /// Replaces the known addresses of cluster `id` (after asking its nodes).
+    pub async fn set_addrs(&self, id: &str, addrs: Vec<String>) {
+        if addrs.is_empty() {
+            return;
+        }
+        if let Some(entry) = self.clusters.lock().await.get_mut(id) {
+            entry.addrs = addrs;
+        }
+    }
+
+    /// Whether a cluster with this id exists.
+    pub async fn contains(&self, id: &str) -> bool {
+        self.clusters.lock().await.contains_key(id)
+    }
+
+    /// Starts a new cluster `id` of the given founding nodes. All listeners are bound before
+    /// any node starts, so a port in use fails the whole request and starts nothing.
+    pub async fn create_cluster(&self, id: &str, nodes: &[SpawnRequest]) -> Result<(), ApiError> {
+        let mut clusters = self.clusters.lock().await;
+        if clusters.contains_key(id) {
+            return Err(ApiError::conflict(format!("cluster {id:?} already exists")));
+        }
+        let mut listeners = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            listeners.push(self.bind(&node.member.addr).await?);
+        }
+        let mut entry = ClusterEntry::default();
+        for (node, listener) in nodes.iter().zip(listeners) {
+            let started = self.start(id, node, listener).await;
+            match started {
+                Ok(started) => {
+                    entry.addrs.push(node.member.addr.clone());
+                    entry.spawned.insert(node.member.addr.clone(), started);
+                }
+                Err(err) => {
+                    for (_, node) in std::mem::take(&mut entry.spawned) {
+                        node.shutdown().await;
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        clusters.insert(id.to_string(), entry);
+        Ok(())
+    }
+
+    /// Starts one node for cluster `id` (it waits to be joined); returns once it serves.
+    pub async fn spawn_node(&self, id: &str, node: &SpawnRequest) -> Result<(), ApiError> {
+        let mut clusters = self.clusters.lock().await;
+        if !clusters.contains_key(id) {
+            return Err(unknown_cluster(id, &clusters));
+        }
+        let listener = self.bind(&node.member.addr).await?;
+        let started = self.start(id, node, listener).await?;
+        if let Some(entry) = clusters.get_mut(id) {
+            entry.spawned.insert(node.member.addr.clone(), started);
+        }
+        Ok(())
+    }
+
+    /// Records that `addr` is now a member of cluster `id`.
+    pub async fn add_addr(&self, id: &str, addr: &str) {
+        if let Some(entry) = self.clusters.lock().await.get_mut(id)
+            && !entry.addrs.iter().any(|known| known == addr)
+        {
+            entry.addrs.push(addr.to_string());
+        }
+    }
+
+    /// Forgets `addr` in cluster `id`; if this process started that node, stops it.
+    pub async fn forget_node(&self, id: &str, addr: &str) {
+        let spawned = {
+            let mut clusters = self.clusters.lock().await;
+            let Some(entry) = clusters.get_mut(id) else {
+                return;
+            };
+            entry.addrs.retain(|known| known != addr);
+            entry.spawned.remove(addr)
+        };
+        if let Some(node) = spawned {
+            node.shutdown().await;
+        }
+    }
+
+    /// Stops every node this process started.
+    pub async fn shutdown(&self) {
+        let clusters = std::mem::take(&mut *self.clusters.lock().await);
+        for (_, entry) in clusters {
+            for (_, node) in entry.spawned {
+                node.shutdown().await;
+            }
+        }
+    }
+
+    async fn bind(&self, addr: &str) -> Result<TcpListener, ApiError> {
+        let port = addr
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse::<u16>().ok())
+            .ok_or_else(|| ApiError::unprocessable(format!("{addr:?} is not host:port")))?;
+        let socket = SocketAddr::new(self.settings.bind, port);
+        TcpListener::bind(socket).await.map_err(|err| {
+            ApiError::conflict(format!("cannot listen on {socket} for {addr}: {err}"))
+        })
+    }
+
+    async fn start(
+        &self,
+        cluster: &str,
+        node: &SpawnRequest,
+        listener: TcpListener,
+    ) -> Result<Node, ApiError> {
+        let data_dir = self
+            .settings
+            .data_root
+            .join(format!("cluster-{cluster}"))
+            .join(format!("node-{}", node.id));
+        let config = NodeConfig {
+            id: node.id,
+            name: node.member.name.clone(),
+            addr: node.member.addr.clone(),
+            capacity: node.member.capacity,
+            cluster: cluster.to_string(),
+            data_dir,
+            timing: self.settings.timing,
+            start: node.start.clone(),
+            request_timeout: self.settings.request_timeout,
+        };
+        Node::start(config, listener)
+            .await
+            .map_err(|err| ApiError::internal(format!("node {} did not start: {err}", node.id)))
+    }
+}
+
+fn unknown_cluster(id: &str, clusters: &BTreeMap<String, ClusterEntry>) -> ApiError {
+    let known: Vec<&String> = clusters.keys().collect();
+    ApiError::not_found(format!("no cluster {id:?}; clusters are {known:?}"))
+}

@@ -1,0 +1,144 @@
+//! [`PeerClient`]: sends binary requests to other nodes over pooled HTTP connections, unless
+//! the link to them is cut.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::wire;
+use crate::links::Links;
+
+/// Why a call to a peer got no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The link from this node to the peer is cut: nothing was sent.
+    #[error("the link to {0} is cut")]
+    LinkCut(String),
+    /// The peer did not accept a connection, or the connection broke.
+    #[error("{addr} cannot be reached: {reason}")]
+    Unreachable {
+        /// The peer.
+        addr: String,
+        /// What the HTTP client said.
+        reason: String,
+    },
+    /// No answer in time.
+    #[error("{0} did not answer in time")]
+    Timeout(String),
+    /// The peer processed the request but its answer was lost (its link back is cut).
+    #[error("the answer from {0} was lost (the link from it is cut)")]
+    AnswerLost(String),
+    /// The peer answered with an error or something undecodable.
+    #[error("{addr} refused the request: {reason}")]
+    Refused {
+        /// The peer.
+        addr: String,
+        /// What it said.
+        reason: String,
+    },
+}
+
+/// A handle for calling peers: one shared connection pool, this node's identity and its links.
+#[derive(Clone, Debug)]
+pub struct PeerClient {
+    http: reqwest::Client,
+    from: u64,
+    cluster: String,
+    links: Links,
+}
+
+impl PeerClient {
+    /// A client speaking for node `from` of `cluster`, honouring `links`.
+    pub fn new(from: u64, cluster: &str, links: Links) -> Self {
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .build()
+            .unwrap_or_default();
+        PeerClient {
+            http,
+            from,
+            cluster: cluster.to_string(),
+            links,
+        }
+    }
+
+    /// This node's links (the table the client consults).
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// POSTs `request` to `path` on the node at `addr` and decodes its answer.
+    pub async fn call<Req, Resp>(
+        &self,
+        addr: &str,
+        path: &str,
+        request: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, CallError>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+    {
+        if !self.links.is_up(addr) {
+            return Err(CallError::LinkCut(addr.to_string()));
+        }
+        let refused = |reason: String| CallError::Refused {
+            addr: addr.to_string(),
+            reason,
+        };
+        let body = wire::encode(request).map_err(refused)?;
+        let response = self
+            .http
+            .post(format!("http://{addr}{path}"))
+            .header(wire::CLUSTER_HEADER, &self.cluster)
+            .header(wire::FROM_HEADER, self.from.to_string())
+            .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
+            .timeout(timeout)
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| self.transport_error(addr, err))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| self.transport_error(addr, err))?;
+        if status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+            && bytes.as_ref() == wire::ANSWER_LOST.as_bytes()
+        {
+            return Err(CallError::AnswerLost(addr.to_string()));
+        }
+        if !status.is_success() {
+            return Err(refused(format!(
+                "{status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )));
+        }
+        wire::decode(&bytes).map_err(refused)
+    }
+
+    fn transport_error(&self, addr: &str, err: reqwest::Error) -> CallError {
+        if err.is_timeout() {
+            CallError::Timeout(addr.to_string())
+        } else {
+            CallError::Unreachable {
+                addr: addr.to_string(),
+                reason: error_chain(&err),
+            }
+        }
+    }
+}
+
+/// An error and its causes on one line ("error sending request: connection refused").
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
