@@ -25,7 +25,7 @@ use std::task::Wake;
 use std::task::Waker;
 
 use rand::SeedableRng;
-use rand::rngs::SmallRng;
+use rand::rngs::Xoshiro256PlusPlus;
 
 use super::instant::EPOCH_NANOS;
 use super::instant::VirtualInstant;
@@ -271,8 +271,8 @@ impl Executor {
     }
 
     /// A fresh RNG for one use: see [`next_rng_seed`](Self::next_rng_seed).
-    pub fn rng(&self) -> SmallRng {
-        SmallRng::seed_from_u64(self.next_rng_seed())
+    pub fn rng(&self) -> Xoshiro256PlusPlus {
+        Xoshiro256PlusPlus::seed_from_u64(self.next_rng_seed())
     }
 
     /// Spawns a task owned by the ambient owner (that of the task or `enter_as` call spawning it).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use openraft_rt::AsyncRuntime;
 use openraft_rt::OptionalSend;
-use rand::rngs::SmallRng;
+use rand::rngs::Xoshiro256PlusPlus;
 
 use super::executor;
 use super::executor::Executor;
@@ -60,7 +60,9 @@ impl AsyncRuntime for VirtualRuntime {
     type Instant = VirtualInstant;
     type TimeoutError = TimeoutElapsed;
     type Timeout<R, T: Future<Output = R> + OptionalSend> = Timeout<T>;
-    type ThreadLocalRng = SmallRng;
+    // Named, not `SmallRng`: that is another generator on 32-bit targets such as wasm32, and a
+    // seed must replay the same run in the browser as natively.
+    type ThreadLocalRng = Xoshiro256PlusPlus;
     type Mpsc = VirtualMpsc;
     type Watch = VirtualWatch;
     type Oneshot = VirtualOneshot;
@@ -108,7 +110,7 @@ impl AsyncRuntime for VirtualRuntime {
     }
 
     #[track_caller]
-    fn thread_rng() -> SmallRng {
+    fn thread_rng() -> Xoshiro256PlusPlus {
         executor::current().rng()
     }
 

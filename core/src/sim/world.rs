@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rand::RngExt;
 use rand::SeedableRng;
-use rand::rngs::SmallRng;
+use rand::rngs::Xoshiro256PlusPlus;
 
 use super::SimConfig;
 use super::event::DropReason;
@@ -49,8 +49,9 @@ impl WorldHandle {
 pub(crate) struct World {
     pub(crate) config: SimConfig,
     /// Randomness of the wire and the timers; its own stream so that openraft's draws and the
-    /// network's do not shift each other.
-    rng: SmallRng,
+    /// network's do not shift each other. Xoshiro256++ by name, not `SmallRng`, which is a
+    /// different generator on 32-bit targets: wasm32 must draw what native draws.
+    rng: Xoshiro256PlusPlus,
     /// Directed links that are down: `(from, to)`.
     pub(crate) cut: BTreeSet<(NodeId, NodeId)>,
     /// Running nodes. A crashed node is absent: what is sent to it is lost.
@@ -75,7 +76,7 @@ pub(crate) struct World {
 
 impl World {
     pub(crate) fn new(config: SimConfig) -> Self {
-        let rng = SmallRng::seed_from_u64(config.seed ^ 0x005e_ed0f_f107_111a);
+        let rng = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ 0x005e_ed0f_f107_111a);
         World {
             config,
             rng,
