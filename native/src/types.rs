@@ -3,7 +3,8 @@
 use flotilla_core::model::Command;
 use flotilla_core::raft::Applied;
 use flotilla_core::raft::Member;
-use flotilla_core::raft::StateMachineStore;
+
+use crate::store::DurableStateMachine;
 
 openraft::declare_raft_types!(
     /// Flotilla's Raft types with tokio as the async runtime.
@@ -17,5 +18,5 @@ openraft::declare_raft_types!(
         AsyncRuntime = openraft_rt_tokio::TokioRuntime,
 );
 
-/// A native node's Raft handle.
-pub type NativeRaft = openraft::Raft<NativeTypes, StateMachineStore<NativeTypes>>;
+/// A native node's Raft handle: its state machine keeps the latest snapshot on disk.
+pub type NativeRaft = openraft::Raft<NativeTypes, DurableStateMachine<NativeTypes>>;

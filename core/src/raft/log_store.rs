@@ -112,6 +112,12 @@ impl<C: FlotillaConfig> MemLogStore<C> {
             .unwrap_or(0)
     }
 
+    /// The vote on this "disk" (`None` if the node never voted nor followed anyone): what a node
+    /// restarts with, and so what a crashed node's term and vote are.
+    pub fn vote(&self) -> Option<VoteOf<C>> {
+        self.lock().vote
+    }
+
     /// Index of the last entry removed by log compaction (0 if none).
     pub fn purged_index(&self) -> u64 {
         self.lock().last_purged.as_ref().map_or(0, |id| id.index)

@@ -117,6 +117,17 @@ impl<C: FlotillaConfig> StateMachineStore<C> {
         self.lock().snapshots_built
     }
 
+    /// A state machine restored from a snapshot, as a restarted node needs it: the state, the
+    /// last applied log id and the membership are the snapshot's, and the snapshot is the current
+    /// one (to send to followers). `data` is what [`RaftSnapshotBuilder::build_snapshot`] produced
+    /// (on this or another node) with its `meta`; hosts that keep snapshots on disk read both back
+    /// and call this. Fails with [`io::ErrorKind::InvalidData`] if `data` does not decode.
+    pub fn from_snapshot(meta: SnapshotMetaOf<C>, data: Vec<u8>) -> Result<Self, io::Error> {
+        let store = Self::default();
+        store.lock().restore(StoredSnapshot { meta, data })?;
+        Ok(store)
+    }
+
     /// What survives a crash: a fresh state machine holding only the latest snapshot, which a
     /// restarted node restores before replaying the log after it. (The applied state itself is
     /// volatile, as in a real process.)

@@ -474,6 +474,11 @@ impl Simulation {
             peers: Vec::new(),
         };
         let Some(raft) = raft else {
+            // Down: its term and vote are what its disk holds, as it will restart with them.
+            if let Some(vote) = node.log.vote() {
+                snapshot.term = vote.leader_id.term;
+                snapshot.voted_for = (vote.leader_id.term > 0).then_some(vote.leader_id.voted_for);
+            }
             return Some(snapshot);
         };
         let metrics = raft.metrics().borrow_watched().clone();

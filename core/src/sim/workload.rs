@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::Event;
 use super::Simulation;
 use crate::model::Command;
 use crate::model::ServiceSpec;
@@ -66,5 +67,23 @@ impl Workload {
             self.next_at += self.every;
         }
         sim.advance(until.saturating_sub(sim.now()));
+    }
+
+    /// The run `cargo xtask sim` makes, which the browser page's `trace` reproduces: drives `sim`
+    /// to `until` in slices of one virtual second, handing every event to `each`, oldest first.
+    /// Both hosts calling this one function is what makes their traces comparable line by line.
+    pub fn drive_observed(
+        &mut self,
+        sim: &mut Simulation,
+        until: Duration,
+        mut each: impl FnMut(Event),
+    ) {
+        let slice = Duration::from_secs(1);
+        let mut at = sim.now();
+        while at < until {
+            at = (at + slice).min(until);
+            self.drive(sim, at);
+            sim.take_events().into_iter().for_each(&mut each);
+        }
     }
 }

@@ -88,6 +88,9 @@ pub struct NodeStats {
     pub load: u32,
     /// Its peers' addresses and whether the link from this node to each is up.
     pub connections: BTreeMap<String, u8>,
+    /// As leader: for each member, the highest log index known to be stored there (its
+    /// "match index"); `None` on other nodes.
+    pub replication: Option<BTreeMap<u64, u64>>,
     /// A page of its log.
     pub log: LogPage,
 }
@@ -130,6 +133,19 @@ pub fn connections(ctx: &NodeCtx) -> BTreeMap<String, u8> {
         .collect()
 }
 
+/// As leader, each member's match index.
+fn replication(ctx: &NodeCtx) -> Option<BTreeMap<u64, u64>> {
+    let metrics = ctx.raft.metrics();
+    let metrics = metrics.borrow_watched();
+    let progress = metrics.replication.as_ref()?;
+    Some(
+        progress
+            .iter()
+            .map(|(id, matched)| (*id, matched.as_ref().map_or(0, |log_id| log_id.index)))
+            .collect(),
+    )
+}
+
 /// This node's stats with the log page starting at `from` (default: the last entries).
 pub fn node_stats(ctx: &NodeCtx, from: Option<u64>, limit: Option<u64>) -> NodeStats {
     let facts = raft_facts(ctx);
@@ -164,6 +180,7 @@ pub fn node_stats(ctx: &NodeCtx, from: Option<u64>, limit: Option<u64>) -> NodeS
             .read(|state| state.node_load(ctx.id))
             .unwrap_or(0),
         connections: connections(ctx),
+        replication: replication(ctx),
         log: LogPage {
             from,
             limit,

@@ -1,0 +1,83 @@
+//! [`StoreError`]: what can go wrong opening or using a node's storage.
+
+use std::fmt;
+use std::io;
+
+/// An error of the node's storage. Converts into [`io::Error`], which is what openraft's storage
+/// traits return.
+#[derive(Debug)]
+pub enum StoreError {
+    /// A file or directory operation failed.
+    Io(io::Error),
+    /// The embedded database (`raft.redb`) failed. Boxed: redb's error is large and this one
+    /// travels through every storage call.
+    Database(Box<redb::Error>),
+    /// Data on disk does not decode or is inconsistent: it was written by another format or is
+    /// damaged. The node refuses to start on it rather than lose committed state silently.
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// A [`StoreError::Corrupt`] with a description.
+    pub(crate) fn corrupt(what: impl fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Io(err) => write!(f, "storage I/O failed: {err}"),
+            StoreError::Database(err) => write!(f, "log database failed: {err}"),
+            StoreError::Corrupt(what) => write!(f, "stored data is corrupt: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Io(err) => Some(err),
+            StoreError::Database(err) => Some(err.as_ref()),
+            StoreError::Corrupt(_) => None,
+        }
+    }
+}
+
+impl From<io::Error> for StoreError {
+    fn from(err: io::Error) -> Self {
+        StoreError::Io(err)
+    }
+}
+
+impl From<StoreError> for io::Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Io(err) => err,
+            StoreError::Corrupt(_) => io::Error::new(io::ErrorKind::InvalidData, err),
+            StoreError::Database(_) => io::Error::other(err),
+        }
+    }
+}
+
+/// redb reports each kind of failure with its own type; all of them convert into `redb::Error`.
+macro_rules! from_redb {
+    ($($ty:ty),* $(,)?) => {
+        $(
+            impl From<$ty> for StoreError {
+                fn from(err: $ty) -> Self {
+                    StoreError::Database(Box::new(err.into()))
+                }
+            }
+        )*
+    };
+}
+
+from_redb!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+);

@@ -1,0 +1,415 @@
+//! [`DiskLogStore`]: the Raft log, vote and committed log id in a redb database.
+//!
+//! Every write (append, truncate, purge, vote) is one redb write transaction committed with
+//! [`redb::Durability::Immediate`]: when it returns, the data is on disk (fsync'd), and a crash
+//! at any point leaves either the whole transaction or none of it. Writes run on tokio's blocking
+//! pool. A small in-memory copy of the vote and the log bounds makes the observers' reads
+//! (`vote`, `last_index`, `purged_index`) free; only this store writes the database, so the copy
+//! is always the database's value.
+
+use std::fmt::Debug;
+use std::io;
+use std::marker::PhantomData;
+use std::ops::RangeBounds;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::MutexGuard;
+
+use flotilla_core::raft::FlotillaConfig;
+use flotilla_core::raft::LogEntryView;
+use openraft::LogState;
+use openraft::OptionalSend;
+use openraft::RaftLogReader;
+use openraft::alias::LogIdOf;
+use openraft::alias::VoteOf;
+use openraft::entry::RaftEntry;
+use openraft::storage::IOFlushed;
+use openraft::storage::RaftLogStorage;
+use openraft::vote::RaftLeaderId;
+use redb::Database;
+use redb::Durability;
+use redb::ReadableTable;
+use redb::TableDefinition;
+use redb::WriteTransaction;
+
+use super::StoreError;
+use super::blocking;
+
+/// The database file in the data directory.
+const DB_FILE: &str = "raft.redb";
+
+/// Log index → postcard-encoded entry.
+const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
+/// Named values, each postcard-encoded.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const KEY_FORMAT: &str = "format";
+const KEY_VOTE: &str = "vote";
+const KEY_COMMITTED: &str = "committed";
+const KEY_PURGED: &str = "last_purged";
+
+/// Version of the layout above; a database with another version is refused.
+const FORMAT: u32 = 1;
+
+/// A node's Raft log store on disk. Clones share the database (the log reader openraft asks for
+/// is a clone); `DiskLogStore::open` on a directory already open in this process fails.
+pub struct DiskLogStore<C: FlotillaConfig> {
+    shared: Arc<Shared<C>>,
+}
+
+impl<C: FlotillaConfig> Clone for DiskLogStore<C> {
+    fn clone(&self) -> Self {
+        DiskLogStore {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+struct Shared<C: FlotillaConfig> {
+    db: Database,
+    cache: Mutex<Cache<C>>,
+    _config: PhantomData<fn() -> C>,
+}
+
+/// What the database holds, kept in memory for cheap reads.
+struct Cache<C: FlotillaConfig> {
+    vote: Option<VoteOf<C>>,
+    committed: Option<LogIdOf<C>>,
+    last_purged: Option<LogIdOf<C>>,
+    /// Log id of the last entry present (not counting purged ones).
+    last_entry: Option<LogIdOf<C>>,
+}
+
+impl<C: FlotillaConfig> DiskLogStore<C> {
+    /// Opens the log store in `dir` (creating the directory and the database if needed) and
+    /// reads back what a previous run left: vote, committed log id and the log's bounds.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(DB_FILE);
+        let created = !path.exists();
+        let db = Database::create(&path)?;
+        if created {
+            // Make the new file's directory entry durable too.
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        let txn = begin_write(&db)?;
+        {
+            txn.open_table(LOG)?;
+            let mut meta = txn.open_table(META)?;
+            let format = meta
+                .get(KEY_FORMAT)?
+                .map(|v| decode::<u32>(v.value(), KEY_FORMAT));
+            match format {
+                None => {
+                    meta.insert(KEY_FORMAT, encode(&FORMAT)?.as_slice())?;
+                }
+                Some(Ok(FORMAT)) => {}
+                Some(Ok(other)) => {
+                    return Err(StoreError::corrupt(format!(
+                        "{} has format {other}, this build reads format {FORMAT}",
+                        path.display()
+                    )));
+                }
+                Some(Err(err)) => return Err(err),
+            }
+        }
+        txn.commit()?;
+
+        let txn = db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let log = txn.open_table(LOG)?;
+        let cache = Cache {
+            vote: read_meta(&meta, KEY_VOTE)?,
+            committed: read_meta(&meta, KEY_COMMITTED)?,
+            last_purged: read_meta(&meta, KEY_PURGED)?,
+            last_entry: last_entry_id::<C>(&log)?,
+        };
+        drop((meta, log, txn));
+        Ok(DiskLogStore {
+            shared: Arc::new(Shared {
+                db,
+                cache: Mutex::new(cache),
+                _config: PhantomData,
+            }),
+        })
+    }
+
+    fn cache(&self) -> MutexGuard<'_, Cache<C>> {
+        self.shared.cache()
+    }
+
+    /// The entries still in the log with index in `range` (purged ones are gone), as observers
+    /// see them. Reads the disk: callers page with bounded ranges.
+    pub fn entries(&self, range: impl RangeBounds<u64>) -> Result<Vec<LogEntryView>, StoreError> {
+        let txn = self.shared.db.begin_read()?;
+        let log = txn.open_table(LOG)?;
+        let mut views = Vec::new();
+        for item in log.range::<u64>(range)? {
+            let (index, bytes) = item?;
+            let entry: C::Entry = decode_entry::<C>(index.value(), bytes.value())?;
+            views.push(LogEntryView::of(&entry));
+        }
+        Ok(views)
+    }
+
+    /// Index of the last entry, counting purged ones (0 for an empty log).
+    pub fn last_index(&self) -> u64 {
+        let cache = self.cache();
+        cache
+            .last_entry
+            .or(cache.last_purged)
+            .map_or(0, |id| id.index)
+    }
+
+    /// Index of the last entry removed by log compaction (0 if none).
+    pub fn purged_index(&self) -> u64 {
+        self.cache().last_purged.map_or(0, |id| id.index)
+    }
+
+    /// The saved vote, if this node ever voted or was told of a leader.
+    pub fn vote(&self) -> Option<VoteOf<C>> {
+        self.cache().vote
+    }
+
+    /// The current term as far as this node knows (0 before any vote).
+    pub fn term(&self) -> u64 {
+        self.cache().vote.map_or(0, |vote| vote.leader_id.term())
+    }
+
+    /// The node this node voted for (or follows) in the current term, if any.
+    pub fn voted_for(&self) -> Option<u64> {
+        self.cache().vote.map(|vote| *vote.leader_id.node_id())
+    }
+
+    /// The last committed log id saved by openraft (`None` if it never saved one).
+    pub fn committed(&self) -> Option<LogIdOf<C>> {
+        self.cache().committed
+    }
+
+    /// Runs one durable write transaction on the blocking pool, then updates the in-memory copy
+    /// with what `write` returned — only once the transaction is on disk.
+    async fn write<T, W, U>(&self, write: W, update: U) -> Result<(), io::Error>
+    where
+        T: Send + 'static,
+        W: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+        U: FnOnce(&mut Cache<C>, T) + Send + 'static,
+    {
+        let shared = Arc::clone(&self.shared);
+        blocking(move || {
+            let txn = begin_write(&shared.db)?;
+            let value = write(&txn)?;
+            txn.commit()?;
+            update(&mut shared.cache(), value);
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl<C: FlotillaConfig> Shared<C> {
+    fn cache(&self) -> MutexGuard<'_, Cache<C>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A write transaction that is fsync'd on commit.
+fn begin_write(db: &Database) -> Result<WriteTransaction, StoreError> {
+    let mut txn = db.begin_write()?;
+    txn.set_durability(Durability::Immediate);
+    Ok(txn)
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_allocvec(value).map_err(|err| StoreError::Io(io::Error::other(err)))
+}
+
+/// Decodes a whole value: bytes left over mean the value is not of type `T`.
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    match postcard::take_from_bytes(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(StoreError::corrupt(format!(
+            "{what}: {} bytes left over",
+            rest.len()
+        ))),
+        Err(err) => Err(StoreError::corrupt(format!("{what}: {err}"))),
+    }
+}
+
+/// Decodes the entry stored at `index` and checks that it is the entry for that index.
+fn decode_entry<C: FlotillaConfig>(index: u64, bytes: &[u8]) -> Result<C::Entry, StoreError> {
+    let entry: C::Entry = decode(bytes, "log entry")?;
+    if entry.index() != index {
+        return Err(StoreError::corrupt(format!(
+            "log entry stored at index {index} says index {}",
+            entry.index()
+        )));
+    }
+    Ok(entry)
+}
+
+fn read_meta<T, M>(meta: &M, key: &str) -> Result<Option<T>, StoreError>
+where
+    T: serde::de::DeserializeOwned,
+    M: ReadableTable<&'static str, &'static [u8]>,
+{
+    match meta.get(key)? {
+        Some(bytes) => decode(bytes.value(), key).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn write_meta<T: serde::Serialize>(
+    txn: &WriteTransaction,
+    key: &str,
+    value: &T,
+) -> Result<(), StoreError> {
+    let bytes = encode(value)?;
+    txn.open_table(META)?.insert(key, bytes.as_slice())?;
+    Ok(())
+}
+
+/// Log id of the last entry in the table, if any.
+fn last_entry_id<C: FlotillaConfig>(
+    log: &impl ReadableTable<u64, &'static [u8]>,
+) -> Result<Option<LogIdOf<C>>, StoreError> {
+    match log.last()? {
+        Some((index, bytes)) => {
+            let entry: C::Entry = decode_entry::<C>(index.value(), bytes.value())?;
+            Ok(Some(entry.log_id()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Removes the entries with index in `range`; answers the log id of the last entry left.
+fn remove_entries<C: FlotillaConfig>(
+    txn: &WriteTransaction,
+    range: impl RangeBounds<u64>,
+) -> Result<Option<LogIdOf<C>>, StoreError> {
+    let mut log = txn.open_table(LOG)?;
+    log.retain_in::<u64, _>(range, |_, _| false)?;
+    last_entry_id::<C>(&log)
+}
+
+impl<C: FlotillaConfig> RaftLogReader<C> for DiskLogStore<C> {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<C::Entry>, io::Error> {
+        let read = || -> Result<Vec<C::Entry>, StoreError> {
+            let txn = self.shared.db.begin_read()?;
+            let log = txn.open_table(LOG)?;
+            let mut entries = Vec::new();
+            for item in log.range::<u64>(range)? {
+                let (index, bytes) = item?;
+                entries.push(decode_entry::<C>(index.value(), bytes.value())?);
+            }
+            Ok(entries)
+        };
+        Ok(read()?)
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<VoteOf<C>>, io::Error> {
+        Ok(self.cache().vote)
+    }
+}
+
+impl<C: FlotillaConfig> RaftLogStorage<C> for DiskLogStore<C> {
+    type LogReader = Self;
+
+    async fn get_log_state(&mut self) -> Result<LogState<C>, io::Error> {
+        let cache = self.cache();
+        Ok(LogState {
+            last_purged_log_id: cache.last_purged,
+            last_log_id: cache.last_entry.or(cache.last_purged),
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &VoteOf<C>) -> Result<(), io::Error> {
+        let vote = *vote;
+        self.write(
+            move |txn| write_meta(txn, KEY_VOTE, &vote),
+            move |cache, ()| cache.vote = Some(vote),
+        )
+        .await
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogIdOf<C>>) -> Result<(), io::Error> {
+        self.write(
+            move |txn| match &committed {
+                Some(log_id) => write_meta(txn, KEY_COMMITTED, log_id),
+                None => {
+                    txn.open_table(META)?.remove(KEY_COMMITTED)?;
+                    Ok(())
+                }
+            },
+            move |cache, ()| cache.committed = committed,
+        )
+        .await
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogIdOf<C>>, io::Error> {
+        Ok(self.cache().committed)
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: IOFlushed<C>) -> Result<(), io::Error>
+    where
+        I: IntoIterator<Item = C::Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut encoded = Vec::new();
+        let mut last = None;
+        for entry in entries {
+            encoded.push((entry.index(), encode(&entry)?));
+            last = Some(entry.log_id());
+        }
+        self.write(
+            move |txn| {
+                let mut log = txn.open_table(LOG)?;
+                for (index, bytes) in &encoded {
+                    log.insert(*index, bytes.as_slice())?;
+                }
+                Ok(())
+            },
+            move |cache, ()| {
+                if last.is_some() {
+                    cache.last_entry = last;
+                }
+            },
+        )
+        .await?;
+        // The transaction is committed with immediate durability: the entries are on disk.
+        callback.io_completed(Ok(()));
+        Ok(())
+    }
+
+    async fn truncate_after(&mut self, last_log_id: Option<LogIdOf<C>>) -> Result<(), io::Error> {
+        let from = last_log_id.map_or(0, |id| id.index + 1);
+        self.write(
+            move |txn| remove_entries::<C>(txn, from..),
+            |cache, last| cache.last_entry = last,
+        )
+        .await
+    }
+
+    async fn purge(&mut self, log_id: LogIdOf<C>) -> Result<(), io::Error> {
+        self.write(
+            move |txn| {
+                write_meta(txn, KEY_PURGED, &log_id)?;
+                remove_entries::<C>(txn, ..=log_id.index)
+            },
+            move |cache, last| {
+                cache.last_purged = Some(log_id);
+                cache.last_entry = last;
+            },
+        )
+        .await
+    }
+}
