@@ -155,9 +155,7 @@ fn encode_snapshot<C: FlotillaConfig>(
     Ok(bytes)
 }
 
-fn decode_snapshot<C: FlotillaConfig>(
-    bytes: &[u8],
-) -> Result<StoredSnapshot<C>, StoreError> {
+fn decode_snapshot<C: FlotillaConfig>(bytes: &[u8]) -> Result<StoredSnapshot<C>, StoreError> {
     let corrupt = |what: &str| StoreError::corrupt(format!("{SNAPSHOT_FILE}: {what}"));
     if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
         return Err(corrupt("not a snapshot file"));
@@ -193,9 +191,7 @@ fn decode_snapshot<C: FlotillaConfig>(
 type StoredSnapshot<C> = (SnapshotMetaOf<C>, Vec<u8>);
 
 /// Reads the snapshot file at `path`, if there is one.
-fn read_snapshot<C: FlotillaConfig>(
-    path: &Path,
-) -> Result<Option<StoredSnapshot<C>>, StoreError> {
+fn read_snapshot<C: FlotillaConfig>(path: &Path) -> Result<Option<StoredSnapshot<C>>, StoreError> {
     match std::fs::read(path) {
         Ok(bytes) => decode_snapshot::<C>(&bytes).map(Some),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
