@@ -71,8 +71,9 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl From<RequestError> for ApiError {
-    /// A body that is JSON but not a valid request: wrong types and missing fields are 400,
-    /// values out of range are 422.
+    /// A body that is JSON but not a valid request: a wrong shape (missing fields, wrong
+    /// types of structural fields) is 400; an unacceptable value is 422. A replica count or
+    /// `uniq_id` that is not a suitable integer, whatever its JSON type, is a value: 422.
     fn from(err: RequestError) -> Self {
         match err {
             RequestError::UnknownShape

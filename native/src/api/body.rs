@@ -5,8 +5,11 @@
 use axum::body::Bytes;
 use axum::extract::FromRequest;
 use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use serde_json::Value;
 
+use super::MAX_BODY_BYTES;
 use crate::error::ApiError;
 
 /// The request body as a JSON value. Empty bodies, bodies that are not JSON and bodies over
@@ -17,6 +20,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        // Refuse a body announced as too large before reading any of it: a client that waits
+        // for `100 Continue` (curl does, for large bodies) then never sends it.
+        let announced = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if let Some(length) = announced.filter(|&length| length > MAX_BODY_BYTES as u64) {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is {length} bytes; at most {MAX_BODY_BYTES} are accepted"
+                ),
+            ));
+        }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|rejection| ApiError::new(rejection.status(), rejection.body_text()))?;

@@ -162,7 +162,10 @@ impl Entry {
 
 /// The entry point's routes, with the browser page as the fallback for other paths.
 pub fn router(entry: Arc<Entry>) -> Router {
-    let page = ServeDir::new(&entry.web_dir).append_index_html_on_directories(true);
+    // A path that is neither an endpoint nor a file of the page gets the API's JSON 404.
+    let page = ServeDir::new(&entry.web_dir)
+        .append_index_html_on_directories(true)
+        .not_found_service(axum::routing::any(super::not_found));
     let api = Router::new()
         .route("/clusters", get(list_clusters).post(create_cluster))
         .route("/clusters/{id}", get(cluster_nodes))

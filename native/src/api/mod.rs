@@ -50,7 +50,8 @@ pub fn with_common_layers(router: Router) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-async fn not_found(uri: Uri) -> ApiError {
+/// The JSON 404 for a path nothing serves.
+pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::not_found(format!("no such endpoint: {}", uri.path()))
 }
 

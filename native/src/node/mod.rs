@@ -140,6 +140,9 @@ pub struct NodeCtx {
     pub request_timeout: Duration,
     /// Requests waiting for a leader queue here, so they go out in arrival order.
     pub leader_queue: tokio::sync::Mutex<()>,
+    /// Joins and leaves this node carries out as leader go one at a time, each deciding on the
+    /// membership the previous one left.
+    pub membership_changes: tokio::sync::Mutex<()>,
     stop: watch::Sender<bool>,
 }
 
@@ -227,6 +230,7 @@ impl Node {
             peers,
             request_timeout: config.request_timeout,
             leader_queue: tokio::sync::Mutex::new(()),
+            membership_changes: tokio::sync::Mutex::new(()),
             stop,
         });
         let app = crate::api::node_app(ctx.clone());

@@ -9,8 +9,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use flotilla_core::raft::Applied;
+use openraft::ChangeMembers;
+use openraft::errors::ChangeMembershipError;
 use openraft::errors::ClientWriteError;
 use openraft::errors::RaftError;
+use openraft::raft::ClientWriteResponse;
 use openraft_rt::WatchReceiver;
 use tokio::time::Instant;
 
@@ -193,10 +196,33 @@ fn voters(ctx: &NodeCtx) -> BTreeSet<u64> {
     metrics.membership_config.membership().voter_ids().collect()
 }
 
+/// What a membership change returns.
+type ChangeResult =
+    Result<ClientWriteResponse<NativeTypes>, RaftError<NativeTypes, ClientWriteError<NativeTypes>>>;
+
+/// Runs a membership change, waiting while an earlier one (a previous leader's, or one of
+/// openraft's own) is still being committed; [`execute`]'s timeout bounds the wait.
+async fn change_membership<F, Fut>(mut change: F) -> ChangeResult
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ChangeResult>,
+{
+    loop {
+        match change().await {
+            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                ChangeMembershipError::InProgress(_),
+            ))) => tokio::time::sleep(RETRY_PAUSE).await,
+            other => return other,
+        }
+    }
+}
+
 async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> ProposalReply {
     if !leads(ctx) {
         return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
     }
+    // Concurrent joins are checked against, and added to, what the previous one left.
+    let _one_at_a_time = ctx.membership_changes.lock().await;
     {
         let metrics = ctx.raft.metrics();
         let metrics = metrics.borrow_watched();
@@ -238,12 +264,15 @@ async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> Pr
             return ProposalReply::Refused(format!("cannot add node {id}: {err}"));
         }
     }
-    if let Err(err) = ctx.raft.add_learner(id, member, true).await {
+    let learner = change_membership(|| ctx.raft.add_learner(id, member.clone(), true)).await;
+    if let Err(err) = learner {
         return write_failed(ctx, err);
     }
-    let mut members = voters(ctx);
-    members.insert(id);
-    match ctx.raft.change_membership(members, false).await {
+    let promote = || {
+        ctx.raft
+            .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+    };
+    match change_membership(promote).await {
         Ok(response) => ProposalReply::Applied(response.data),
         Err(err) => write_failed(ctx, err),
     }
@@ -253,6 +282,7 @@ async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
     if !leads(ctx) {
         return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
     }
+    let _one_at_a_time = ctx.membership_changes.lock().await;
     let Some(addr) = ctx.member_addr(id) else {
         return ProposalReply::Refused(format!("node {id} is not in the cluster"));
     };
@@ -263,7 +293,11 @@ async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
             "node {id} is the cluster's last voter; a cluster cannot remove its last node"
         ));
     }
-    match ctx.raft.change_membership(members, false).await {
+    let remove = || {
+        ctx.raft
+            .change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+    };
+    match change_membership(remove).await {
         Ok(response) => {
             // Tell the node it is out, so it stops; if it cannot be reached it will find out
             // when it can (it is no longer in the membership it replicates).
