@@ -13,6 +13,8 @@
 
 #![deny(missing_docs)]
 
+pub mod process;
+
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -202,18 +202,23 @@ fn node_away_for_more_than_snapshot_every_entries_catches_up_through_a_snapshot(
 /// [`NodeSnapshot::term`](flotilla_core::sim::NodeSnapshot::term) is documented as "current term
 /// (from its disk while it is down)".
 #[test]
-#[ignore = "core bug: Simulation::node reports term 0 (and voted_for None) for a crashed node \
-            instead of the term on its disk. Seed 4, 3 nodes: converge (term 1), crash a \
-            follower: sim.node(id).term == 0, though its log store holds the term-1 vote and it \
-            restarts in term 1"]
 fn crashed_node_reports_its_term_from_disk() {
     let mut sim = cluster(4, 3);
     let leader = converge(&mut sim, ELECTION_LIMIT);
     let victim = others(&sim, leader)[0];
-    let term = sim.node(victim).unwrap().term;
-    assert!(term >= 1);
+    let before = sim.node(victim).unwrap();
+    assert!(before.term >= 1);
+    assert_eq!(before.voted_for, Some(leader));
     sim.crash(victim).unwrap();
-    assert_eq!(sim.node(victim).unwrap().term, term);
+    let down = sim.node(victim).unwrap();
+    assert_eq!(down.role, Role::Down);
+    assert_eq!((down.term, down.voted_for), (before.term, before.voted_for));
+    sim.restart(victim).unwrap();
+    let back = sim.node(victim).unwrap();
+    assert_eq!(
+        back.term, before.term,
+        "it restarts in the term its disk holds"
+    );
 }
 
 #[test]

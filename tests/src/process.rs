@@ -1,0 +1,242 @@
+//! Helpers for tests that run the real `flotilla` binary: start demo and node processes on free
+//! ports, kill them with SIGKILL, restart them on the same data, and talk to them over HTTP.
+//!
+//! The binary is `target/debug/flotilla`, which `cargo test --workspace` builds (the `flotilla`
+//! package has integration tests, so cargo builds its binary); `FLOTILLA_BIN` overrides it.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Child;
+use std::process::Command;
+use std::process::Stdio;
+use std::sync::atomic::AtomicU16;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use std::time::Instant;
+
+use serde_json::Value;
+
+/// Where the `flotilla` binary is.
+pub fn flotilla_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("FLOTILLA_BIN") {
+        return PathBuf::from(bin);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("debug/flotilla");
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it with `cargo build -p flotilla` (`cargo test --workspace` \
+         and `cargo xtask test` do), or point FLOTILLA_BIN at it",
+        bin.display()
+    );
+    bin
+}
+
+/// Next port block to try; spread by process id so parallel test binaries rarely collide.
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// `count` consecutive ports that are free right now.
+pub fn free_ports(count: u16) -> u16 {
+    let start = 20_000 + (std::process::id() % 200) as u16 * 100;
+    loop {
+        let offset = NEXT_PORT.fetch_add(count + 1, Ordering::SeqCst);
+        let base = start + offset % 20_000;
+        let all_free =
+            (base..base + count).all(|port| TcpListener::bind(("127.0.0.1", port)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+}
+
+/// A running `flotilla` process, restartable with the same arguments (and so the same data).
+pub struct Proc {
+    child: Option<Child>,
+    args: Vec<String>,
+    log: PathBuf,
+    /// The address it serves on (`localhost:PORT`).
+    pub addr: String,
+}
+
+impl Proc {
+    /// Starts `flotilla ARGS`, logging to `log_dir/<name>.log`; `addr` is where it will serve.
+    pub fn start(args: &[&str], addr: &str, log_dir: &Path, name: &str) -> Proc {
+        let mut proc = Proc {
+            child: None,
+            args: args.iter().map(|arg| arg.to_string()).collect(),
+            log: log_dir.join(format!("{name}.log")),
+            addr: addr.to_string(),
+        };
+        proc.spawn();
+        proc
+    }
+
+    fn spawn(&mut self) {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open process log");
+        let child = Command::new(flotilla_bin())
+            .args(&self.args)
+            .env("FLOTILLA_LOG", "info,openraft=warn")
+            .stdout(log.try_clone().expect("clone log handle"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start flotilla");
+        self.child = Some(child);
+    }
+
+    /// Kills the process with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the process again with the same arguments.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// Waits up to `limit` for the process to exit by itself; its exit code, if it did.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
+    /// What the process has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
+    match result {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            (status, value)
+        }
+        // Not answering at all is status 0, so callers can poll with the same code.
+        Err(err) => (0, Value::String(err.to_string())),
+    }
+}
+
+/// `GET http://{addr}{path}`: the status (0 if no answer) and the JSON body.
+pub fn get(addr: &str, path: &str) -> (u16, Value) {
+    answer(agent().get(format!("http://{addr}{path}")).call())
+}
+
+/// `POST` a raw body (sent with a JSON content type, like the seed's curl commands).
+pub fn post_raw(addr: &str, path: &str, body: &str) -> (u16, Value) {
+    answer(
+        agent()
+            .post(format!("http://{addr}{path}"))
+            .header("Content-Type", "application/json")
+            .send(body),
+    )
+}
+
+/// `POST` a JSON body.
+pub fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
+    post_raw(addr, path, &body.to_string())
+}
+
+/// `DELETE` with a JSON body (the seed's node removal).
+pub fn delete(addr: &str, path: &str, body: &Value) -> (u16, Value) {
+    answer(
+        agent()
+            .delete(format!("http://{addr}{path}"))
+            .header("Content-Type", "application/json")
+            .force_send_body()
+            .send(body.to_string()),
+    )
+}
+
+/// `POST`s headers announcing a body of `length` bytes with `Expect: 100-continue`, as curl does
+/// for large bodies, and sends the body only if the server says to continue. The status and
+/// JSON body of the final answer (status 0 if there is none).
+pub fn post_announcing(addr: &str, path: &str, length: usize) -> (u16, Value) {
+    use std::io::Read;
+    use std::io::Write;
+    let exchange = || -> std::io::Result<String> {
+        let mut stream = std::net::TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    };
+    let Ok(answer) = exchange() else {
+        return (0, Value::Null);
+    };
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// Polls `probe` every 50 ms until it returns `Some`, or panics after `limit` saying `what`.
+pub fn wait_for<T>(limit: Duration, what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    poll(limit, probe).unwrap_or_else(|| panic!("timed out after {limit:?} waiting for {what}"))
+}
+
+/// Polls `probe` every 50 ms until it returns `Some`; `None` once `limit` has passed.
+pub fn poll<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = probe() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

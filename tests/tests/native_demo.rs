@@ -1,0 +1,368 @@
+//! End to end against the real `flotilla demo` process: every command of the seed README (with
+//! the ports moved so tests can run side by side), link cuts seen in /connections and in
+//! replication, and bad input refused with JSON errors that change nothing.
+
+use std::time::Duration;
+
+use flotilla_tests::process::Proc;
+use flotilla_tests::process::delete;
+use flotilla_tests::process::free_ports;
+use flotilla_tests::process::get;
+use flotilla_tests::process::post;
+use flotilla_tests::process::post_announcing;
+use flotilla_tests::process::post_raw;
+use flotilla_tests::process::wait_for;
+use serde_json::Value;
+use serde_json::json;
+
+/// A demo of five nodes on free ports: API on `api`, nodes on `api+1..=api+5`, and `api+9`
+/// free for a spawned node.
+struct Demo {
+    proc: Proc,
+    api: u16,
+    _data: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let api = free_ports(10);
+        let data = tempfile::tempdir().expect("temp dir");
+        let port = api.to_string();
+        let data_dir = data.path().join("data");
+        let proc = Proc::start(
+            &[
+                "demo",
+                "--port",
+                &port,
+                "--nodes",
+                "5",
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+            ],
+            &format!("localhost:{api}"),
+            data.path(),
+            "demo",
+        );
+        let demo = Demo {
+            proc,
+            api,
+            _data: data,
+        };
+        demo.wait_for_leader();
+        demo
+    }
+
+    fn api(&self) -> String {
+        format!("localhost:{}", self.api)
+    }
+
+    fn node(&self, n: u16) -> String {
+        format!("localhost:{}", self.api + n)
+    }
+
+    fn state(&self) -> Value {
+        let (status, state) = get(&self.api(), "/clusters/0/state");
+        assert_eq!(status, 200, "state: {state}\n{}", self.proc.log());
+        state
+    }
+
+    fn wait_for_leader(&self) -> Value {
+        wait_for(Duration::from_secs(20), "a leader", || {
+            let (status, state) = get(&self.api(), "/clusters/0/stats");
+            (status == 200 && state["leader"].is_object()).then_some(state)
+        })
+    }
+}
+
+fn total_load(state: &Value) -> u64 {
+    state["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| node["load"].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn the_seed_readme_works_verbatim_against_the_demo() {
+    let demo = Demo::start();
+    let api = demo.api();
+
+    // curl localhost:8000/clusters
+    let (status, clusters) = get(&api, "/clusters");
+    assert_eq!(status, 200);
+    assert_eq!(clusters["clusters"][0]["id"], "0");
+    assert_eq!(
+        clusters["clusters"][0]["nodes"].as_array().unwrap().len(),
+        5
+    );
+
+    // The seed's service request, byte for byte.
+    let (status, created) = post_raw(
+        &api,
+        "/clusters/0/service",
+        r#"{"container": {"uniq_id": 0, "label": "description"}, "replicas": 99}"#,
+    );
+    assert_eq!(status, 201, "{created}");
+    let log_index = created["log_index"].as_u64().expect("log_index");
+    assert!(log_index > 0);
+    let service = &created["services"][0];
+    assert_eq!(service["label"], "description");
+    assert_eq!(service["running"], 99);
+    assert_eq!(service["pending"], 0);
+    let placed: u64 = service["placement"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|count| count.as_u64().unwrap())
+        .sum();
+    assert_eq!(placed, 99);
+
+    // The README's second shape.
+    let (status, created) = post_raw(
+        &api,
+        "/clusters/0/service",
+        r#"{"containers": [{"description": "container 0", "replicas": 10}, {"description": "container 1", "replicas": 10}]}"#,
+    );
+    assert_eq!(status, 201, "{created}");
+    assert!(created["log_index"].as_u64().unwrap() > log_index);
+    assert_eq!(created["services"].as_array().unwrap().len(), 2);
+
+    // curl localhost:8000/clusters/0/stats: leader, term, commit index, loads, services.
+    let stats = demo.wait_for_leader();
+    assert!(stats["term"].as_u64().unwrap() >= 1);
+    assert!(stats["commit_index"].as_u64().unwrap() >= log_index);
+    assert_eq!(total_load(&stats), 119);
+    assert_eq!(stats["services"].as_array().unwrap().len(), 3);
+    let (status, nodes) = get(&api, "/clusters/0");
+    assert_eq!(status, 200);
+    assert_eq!(nodes["nodes"].as_array().unwrap().len(), 5);
+
+    // Spawn and connect a new node (port 8099 in the README).
+    let spawned_port = demo.api + 9;
+    let (status, added) = post(
+        &api,
+        "/clusters/0/nodes",
+        &json!({"id": "custom0", "host": "localhost", "port": spawned_port, "capacity": 100, "spawn": true}),
+    );
+    assert_eq!(status, 201, "{added}\n{}", demo.proc.log());
+    assert_eq!(added["node"]["name"], "custom0");
+    let (status, own) = get(&format!("localhost:{spawned_port}"), "/stats");
+    assert_eq!(status, 200);
+    assert_eq!(own["name"], "custom0");
+    assert_eq!(demo.state()["nodes"].as_array().unwrap().len(), 6);
+
+    // Remove the node on 8001 (port as a string, as the README sends it).
+    let first = demo.node(1);
+    let (status, removed) = delete(
+        &api,
+        "/clusters/0/nodes",
+        &json!({"host": "localhost", "port": (demo.api + 1).to_string()}),
+    );
+    assert_eq!(status, 200, "{removed}\n{}", demo.proc.log());
+    wait_for(
+        Duration::from_secs(10),
+        "the removed node to stop serving",
+        || (get(&first, "/stats").0 == 0).then_some(()),
+    );
+    let state = wait_for(
+        Duration::from_secs(10),
+        "5 nodes and all replicas placed",
+        || {
+            let state = demo.state();
+            let nodes = state["nodes"].as_array().unwrap();
+            let gone = nodes.iter().all(|node| node["addr"] != first.as_str());
+            (gone && nodes.len() == 5 && total_load(&state) == 119).then_some(state)
+        },
+    );
+    assert_eq!(state["pending"], 0);
+
+    // Kill the connection from the node on 8004 to the node on 8002.
+    let (status, links) = post_raw(
+        &demo.node(4),
+        "/connections/",
+        &format!(r#"{{"localhost:{}": 0}}"#, demo.api + 2),
+    );
+    assert_eq!(status, 200, "{links}");
+    let (_, links) = get(&demo.node(4), "/connections");
+    assert_eq!(links[demo.node(2).as_str()], 0);
+    assert_eq!(links[demo.node(3).as_str()], 1);
+    let (_, back) = get(&demo.node(2), "/connections");
+    assert_eq!(back[demo.node(4).as_str()], 1, "links are directed");
+}
+
+#[test]
+fn a_cut_link_shows_in_replication_and_heals() {
+    let demo = Demo::start();
+    let stats = demo.wait_for_leader();
+    let leader_addr = stats["leader"]["addr"].as_str().unwrap().to_string();
+    let follower = (1..=5)
+        .map(|n| demo.node(n))
+        .find(|addr| *addr != leader_addr)
+        .unwrap();
+    let (_, own) = get(&follower, "/stats");
+    let follower_id = own["id"].as_u64().unwrap();
+
+    // Cut the follower's link to the leader: its acknowledgements no longer arrive.
+    let (status, _) = post(
+        &follower,
+        "/connections",
+        &json!({ leader_addr.clone(): 0 }),
+    );
+    assert_eq!(status, 200);
+    let (status, created) = post(
+        &demo.api(),
+        "/clusters/0/service",
+        &json!({"container": {"label": "web"}, "replicas": 5}),
+    );
+    assert_eq!(status, 201, "{created}");
+    let index = created["log_index"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let (_, leader) = get(&leader_addr, "/stats");
+    let matched = leader["replication"][follower_id.to_string()]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        matched < index,
+        "the leader cannot know the follower stored {index}: {leader}"
+    );
+    // The follower itself did receive the entry (the link to it is up).
+    let (_, own) = get(&follower, "/stats");
+    assert!(own["last_log_index"].as_u64().unwrap() >= index, "{own}");
+
+    // Heal: the leader learns the follower has everything.
+    let (status, _) = post(
+        &follower,
+        "/connections",
+        &json!({ leader_addr.clone(): 1 }),
+    );
+    assert_eq!(status, 200);
+    wait_for(
+        Duration::from_secs(10),
+        "the leader to see the follower caught up",
+        || {
+            let (_, leader) = get(&leader_addr, "/stats");
+            let matched = leader["replication"][follower_id.to_string()].as_u64()?;
+            (matched >= index).then_some(())
+        },
+    );
+}
+
+#[test]
+fn bad_input_gets_a_json_error_and_changes_nothing() {
+    let demo = Demo::start();
+    let api = demo.api();
+    let (status, _) = post(
+        &api,
+        "/clusters/0/service",
+        &json!({"container": {"label": "kept"}, "replicas": 3}),
+    );
+    assert_eq!(status, 201);
+    let before = demo.state();
+
+    let cases: Vec<(&str, &str, &str, u16)> = vec![
+        ("POST", "/clusters/0/service", "", 400),
+        ("POST", "/clusters/0/service", "{not json", 400),
+        ("POST", "/clusters/0/service", "[]", 400),
+        (
+            "POST",
+            "/clusters/0/service",
+            r#"{"container": {"label": "x"}, "replicas": -1}"#,
+            422,
+        ),
+        (
+            "POST",
+            "/clusters/0/service",
+            r#"{"container": {"label": "x"}, "replicas": "many"}"#,
+            422,
+        ),
+        ("POST", "/clusters/0/service", r#"{"containers": []}"#, 422),
+        (
+            "POST",
+            "/clusters/0/service",
+            r#"{"container": {"label": ""}, "replicas": 1}"#,
+            422,
+        ),
+        (
+            "POST",
+            "/clusters/0/service",
+            r#"{"container": {"label": "x"}, "replicas": 99999999999}"#,
+            422,
+        ),
+        (
+            "POST",
+            "/clusters/9/service",
+            r#"{"container": {"label": "x"}, "replicas": 1}"#,
+            404,
+        ),
+        ("GET", "/clusters/9/stats", "", 404),
+        ("GET", "/no/such/path", "", 404),
+        ("POST", "/clusters/0/nodes", r#"{"host": "localhost"}"#, 400),
+        (
+            "POST",
+            "/clusters/0/nodes",
+            r#"{"host": "localhost", "port": 99999}"#,
+            422,
+        ),
+        (
+            "DELETE",
+            "/clusters/0/nodes",
+            r#"{"host": "localhost", "port": 1}"#,
+            404,
+        ),
+        (
+            "POST",
+            "/clusters/0/services/77/scale",
+            r#"{"replicas": 2}"#,
+            404,
+        ),
+        (
+            "POST",
+            "/clusters/0/services/abc/scale",
+            r#"{"replicas": 2}"#,
+            400,
+        ),
+        ("POST", "/clusters", r#"{"nodes": 3}"#, 400),
+    ];
+    for (method, path, body, expected) in cases {
+        let (status, answer) = match method {
+            "GET" => get(&api, path),
+            "DELETE" => {
+                flotilla_tests::process::delete(&api, path, &serde_json::from_str(body).unwrap())
+            }
+            _ => post_raw(&api, path, body),
+        };
+        assert_eq!(status, expected, "{method} {path} {body}: {answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|error| !error.is_empty()),
+            "{method} {path} {body}: no JSON error in {answer}"
+        );
+    }
+    // A body over the limit: 413 with a JSON error, before the client sends any of it.
+    let (status, answer) = post_announcing(&api, "/clusters/0/service", 2 << 20);
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer["error"].is_string(), "{answer}");
+    // Link changes naming unknown peers, or bad values, change no link.
+    let (status, _) = post_raw(&demo.node(1), "/connections", r#"{"localhost:1": 0}"#);
+    assert_eq!(status, 404);
+    let (status, _) = post_raw(
+        &demo.node(1),
+        "/connections",
+        &format!(r#"{{"{}": 0, "localhost:1": 0}}"#, demo.node(2)),
+    );
+    assert_eq!(status, 404);
+    let (status, _) = post_raw(&demo.node(1), "/connections", r#"{"x": 7}"#);
+    assert_eq!(status, 422);
+    let (_, links) = get(&demo.node(1), "/connections");
+    assert!(
+        links.as_object().unwrap().values().all(|up| *up == 1),
+        "{links}"
+    );
+
+    let after = demo.state();
+    assert_eq!(before["services"], after["services"]);
+    assert_eq!(before["nodes"], after["nodes"]);
+    assert_eq!(before["commit_index"], after["commit_index"]);
+}
