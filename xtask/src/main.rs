@@ -11,6 +11,7 @@ mod run;
 mod sim;
 mod test;
 mod toolchain;
+mod web;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,8 @@ enum Command {
     Sim(SimArgs),
     /// Run flotilla-core's benchmarks
     Bench(BenchArgs),
+    /// Build the browser page into web/dist/ (wasm, JS glue, HTML, CSS), ready for any static server
+    Web,
 }
 
 /// Arguments of `cargo xtask run`.
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Sim(args) => sim::run(args).map_err(cmd::Error::from),
         Command::Bench(args) => bench::run(args),
+        Command::Web => web::run(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

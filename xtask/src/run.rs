@@ -1,4 +1,5 @@
-//! `cargo xtask run`: builds everything, then starts the demo (`flotilla demo`).
+//! `cargo xtask run`: builds everything (the binaries and the browser page the demo serves at
+//! `/`), then starts the demo (`flotilla demo`).
 //!
 //! Ctrl-C is for the demo: on Unix the terminal sends SIGINT to the whole foreground process
 //! group, the demo included, so xtask ignores it while it waits and then ends with the demo's
@@ -7,12 +8,14 @@
 use crate::RunArgs;
 use crate::cmd::{Cmd, Error, Result, describe_status};
 
-/// Builds the workspace in release mode, then runs `flotilla demo` with `args.args` after it.
+/// Builds the workspace in release mode and the page into `web/dist/`, then runs
+/// `flotilla demo` with `args.args` after it.
 pub fn run(args: RunArgs) -> Result {
     Cmd::cargo()
         .args(["build", "--release", "--workspace", "--exclude", "xtask"])
         .run()?;
-    // ---- Later build steps for the demo plug in here (e.g. the web bundle it serves). ----
+    // The demo serves web/dist/ at `/` (its default --web-dir in this source tree).
+    crate::web::run()?;
 
     let demo = Cmd::cargo()
         .args(["run", "--release", "--package", "flotilla", "--", "demo"])

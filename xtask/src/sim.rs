@@ -29,25 +29,24 @@ pub fn run(args: SimArgs) -> Result<(), String> {
     let mut out = std::io::BufWriter::new(out.lock());
     let (mut events, mut messages, mut dropped, mut elections, mut replies) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
-    // Drive in slices so a long traced run streams instead of piling up in memory.
-    let slice = Duration::from_secs(1);
-    let mut at = Duration::ZERO;
-    while at < until {
-        at = (at + slice).min(until);
-        workload.drive(&mut sim, at);
-        for event in sim.take_events() {
-            events += 1;
-            match event.kind {
-                EventKind::Sent { .. } => messages += 1,
-                EventKind::Dropped { .. } => dropped += 1,
-                EventKind::ElectionTimeout { .. } => elections += 1,
-                EventKind::ClientReply { result: Ok(_), .. } => replies += 1,
-                _ => {}
-            }
-            if trace {
-                writeln!(out, "{event}").map_err(|err| format!("cannot write the trace: {err}"))?;
-            }
+    // The shared driver runs in one-second slices, so a long traced run streams instead of
+    // piling up in memory; the browser page's `trace` runs the very same function.
+    let mut write_error = None;
+    workload.drive_observed(&mut sim, until, |event| {
+        events += 1;
+        match event.kind {
+            EventKind::Sent { .. } => messages += 1,
+            EventKind::Dropped { .. } => dropped += 1,
+            EventKind::ElectionTimeout { .. } => elections += 1,
+            EventKind::ClientReply { result: Ok(_), .. } => replies += 1,
+            _ => {}
         }
+        if trace && write_error.is_none() {
+            write_error = writeln!(out, "{event}").err();
+        }
+    });
+    if let Some(err) = write_error {
+        return Err(format!("cannot write the trace: {err}"));
     }
     let leader = sim
         .leader()

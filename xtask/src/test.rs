@@ -47,6 +47,8 @@ pub fn steps(test_args: &[String]) -> Vec<Step> {
                 "warnings",
             ]),
         ),
+        // The browser tests in `test` open web/dist/ in headless Chromium: build it first.
+        Step::new("web", crate::web::run),
         Step::command(
             "test",
             Cmd::cargo().args(["test", "--workspace"]).args(test_args),
@@ -66,8 +68,9 @@ pub fn steps(test_args: &[String]) -> Vec<Step> {
         ),
         Step::new("core-deps", deps::check_core),
         // ---- Later steps plug in here, in the order they should run. ----
-        // Browser tests: flotilla-web in headless Chromium (/usr/bin/chromium and
-        // /usr/bin/chromedriver, which .ci/run's install_browser() installs). Not yet.
+        // Browser tests (flotilla-tests' tests/browser.rs: the page in headless Chromium, from
+        // /usr/bin/chromium and /usr/bin/chromedriver, which .ci/run's install_browser()
+        // installs) run inside `test`, on the web/dist/ that the `web` step built.
     ]
 }
 
@@ -162,6 +165,7 @@ mod tests {
                 "toolchain",
                 "fmt",
                 "clippy",
+                "web",
                 "test",
                 "wasm32-build",
                 "core-deps"
