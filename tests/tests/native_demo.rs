@@ -366,3 +366,76 @@ fn bad_input_gets_a_json_error_and_changes_nothing() {
     assert_eq!(before["nodes"], after["nodes"]);
     assert_eq!(before["commit_index"], after["commit_index"]);
 }
+
+#[test]
+fn services_scale_and_delete_and_another_cluster_starts_alongside() {
+    let demo = Demo::start();
+    let api = demo.api();
+    let (status, created) = post(
+        &api,
+        "/clusters/0/services",
+        &json!({"container": {"label": "web"}, "replicas": 10}),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["services"][0]["id"].as_u64().unwrap();
+
+    // Scale up through the entry point, down through a node: placements follow.
+    let (status, scaled) = post(
+        &api,
+        &format!("/clusters/0/services/{id}/scale"),
+        &json!({"replicas": 25}),
+    );
+    assert_eq!(status, 200, "{scaled}");
+    assert_eq!(total_load(&demo.state()), 25);
+    let (status, scaled) = post(
+        &demo.node(2),
+        &format!("/services/{id}/scale"),
+        &json!({"replicas": 4}),
+    );
+    assert_eq!(status, 200, "{scaled}");
+    let (status, service) = get(&api, &format!("/clusters/0/services/{id}"));
+    assert_eq!(status, 200, "{service}");
+    assert_eq!(service["replicas"], 4);
+    assert_eq!(total_load(&demo.state()), 4);
+
+    // Delete it: gone from the list, every node's load back to zero.
+    let (status, listed) = get(&api, "/clusters/0/services");
+    assert_eq!(status, 200);
+    assert_eq!(listed["services"].as_array().unwrap().len(), 1);
+    let (status, deleted) = delete(&api, &format!("/clusters/0/services/{id}"), &json!({}));
+    assert_eq!(status, 200, "{deleted}");
+    let (_, listed) = get(&api, "/clusters/0/services");
+    assert_eq!(listed["services"].as_array().unwrap().len(), 0);
+    assert_eq!(total_load(&demo.state()), 0);
+    let (status, _) = get(&api, &format!("/clusters/0/services/{id}"));
+    assert_eq!(status, 404);
+
+    // A second, unconnected cluster on the ports after the spawn port; a duplicate id is refused.
+    let port = free_ports(3);
+    let (status, answer) = post(
+        &api,
+        "/clusters",
+        &json!({"id": "blue", "nodes": 3, "port": port}),
+    );
+    assert_eq!(status, 201, "{answer}\n{}", demo.proc.log());
+    let blue = wait_for(Duration::from_secs(20), "a leader in cluster blue", || {
+        let (status, state) = get(&api, "/clusters/blue/stats");
+        (status == 200 && state["leader"].is_object()).then_some(state)
+    });
+    assert_eq!(blue["nodes"].as_array().unwrap().len(), 3);
+    let (status, created) = post(
+        &api,
+        "/clusters/blue/service",
+        &json!({"container": {"label": "db"}, "replicas": 2}),
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        total_load(&demo.state()),
+        0,
+        "cluster 0 is not connected to blue"
+    );
+    let (status, answer) = post(&api, "/clusters", &json!({"id": "blue", "port": port + 10}));
+    assert_eq!(status, 409, "{answer}");
+    let (_, clusters) = get(&api, "/clusters");
+    assert_eq!(clusters["clusters"].as_array().unwrap().len(), 2);
+}
