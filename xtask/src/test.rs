@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Cmd, Error, Result};
-use crate::toolchain::WASM_TARGET;
 use crate::{TestArgs, deps, toolchain};
 
 /// One step of `cargo xtask test`: a short name for the summary and what it does.
@@ -47,24 +46,12 @@ pub fn steps(test_args: &[String]) -> Vec<Step> {
                 "warnings",
             ]),
         ),
-        // The browser tests in `test` open web/dist/ in headless Chromium: build it first.
+        // The browser tests in `test` open web/dist/ in headless Chromium: build it first. This
+        // also proves flotilla-core and flotilla-web build for wasm32 (in the page's profile).
         Step::new("web", crate::web::run),
         Step::command(
             "test",
             Cmd::cargo().args(["test", "--workspace"]).args(test_args),
-        ),
-        // flotilla-core must build for the browser; flotilla-web is what the browser runs.
-        Step::command(
-            "wasm32-build",
-            Cmd::cargo().args([
-                "build",
-                "-p",
-                "flotilla-core",
-                "-p",
-                "flotilla-web",
-                "--target",
-                WASM_TARGET,
-            ]),
         ),
         Step::new("core-deps", deps::check_core),
         // ---- Later steps plug in here, in the order they should run. ----
@@ -161,15 +148,7 @@ mod tests {
         let names: Vec<_> = steps(&[]).iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            [
-                "toolchain",
-                "fmt",
-                "clippy",
-                "web",
-                "test",
-                "wasm32-build",
-                "core-deps"
-            ]
+            ["toolchain", "fmt", "clippy", "web", "test", "core-deps"]
         );
     }
 }
