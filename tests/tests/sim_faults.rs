@@ -316,12 +316,6 @@ fn cluster_makes_progress_with_twenty_percent_message_loss() {
 /// the RPC's deadline. For a client request forwarded over a cut link, that deadline is the
 /// client timeout.
 #[test]
-#[ignore = "core bug: sim::network::call returns as soon as a lost message is revealed (the \
-            wire task drops the oneshot sender, so the receiver errs at once) instead of \
-            waiting for the deadline. Seed 5, 3 nodes: after the first leader settles, cut \
-            follower->leader and submit via the follower: the client gets 'no answer from the \
-            leader in time' ~1-5 ms later instead of after client_timeout (5 s); Raft RPCs to a \
-            down node are likewise retried every few ms"]
 fn request_forwarded_over_a_cut_link_fails_only_at_the_client_timeout() {
     let mut sim = cluster(5, 3);
     let leader = converge(&mut sim, ELECTION_LIMIT);

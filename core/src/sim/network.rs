@@ -105,7 +105,15 @@ where
             let _ = reply.send(response);
         }
     });
-    VirtualRuntime::timeout(ttl, replied).await.ok()?.ok()
+    // A lost request or answer drops `reply` at once; the sender must not learn that any sooner
+    // than a real one would, so a dropped channel is silence until the deadline.
+    let answered = async move {
+        match replied.await {
+            Ok(response) => response,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    VirtualRuntime::timeout(ttl, answered).await.ok()
 }
 
 /// Hands each Raft node connections to its peers over the simulated wire.
