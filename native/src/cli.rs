@@ -41,6 +41,10 @@ pub struct TimingArgs {
     /// Longest election timeout, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 600)]
     pub election_max_ms: u64,
+    /// The leader marks a node it has not heard from for this long down, moving its replicas to
+    /// the other nodes, and up again once it answers; in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    pub node_down_after_ms: u64,
     /// How long a client request may wait for a leader and a commit before failing with 503,
     /// in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
@@ -54,6 +58,7 @@ impl TimingArgs {
             heartbeat: Duration::from_millis(self.heartbeat_ms),
             election_min: Duration::from_millis(self.election_min_ms),
             election_max: Duration::from_millis(self.election_max_ms),
+            node_down_after: Duration::from_millis(self.node_down_after_ms),
         }
     }
 

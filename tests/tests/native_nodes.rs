@@ -38,6 +38,8 @@ impl Cluster {
                 &listen,
                 "--data-dir",
                 data.to_str().unwrap(),
+                "--node-down-after-ms",
+                "1500",
             ];
             if id > 1 {
                 args.extend(["--join", &first]);
@@ -155,7 +157,23 @@ fn three_node_processes_survive_kill_9_of_the_leader() {
         let created = create(&survivor, &format!("after-failover-{n}"), 3);
         acknowledged.insert(created["services"][0]["id"].as_u64().unwrap(), 3);
     }
-    let _ = new_leader;
+    // The new leader marks the killed node down and moves its replicas.
+    let new_leader_addr = cluster.nodes[new_leader].addr.clone();
+    let killed_id = leader as u64 + 1;
+    let node_status = |addr: &str| {
+        let (_, state) = get(addr, "/state");
+        let node = state["nodes"]
+            .as_array()?
+            .iter()
+            .find(|node| node["id"] == killed_id)?
+            .clone();
+        Some((node["status"].as_str()?.to_string(), node["load"].as_u64()?))
+    };
+    wait_for(
+        Duration::from_secs(10),
+        "the killed node marked down with its replicas moved",
+        || (node_status(&new_leader_addr)? == ("down".to_string(), 0)).then_some(()),
+    );
 
     // Restart the killed node from its data directory: it catches up, nothing is lost.
     cluster.nodes[leader].restart();
@@ -169,6 +187,11 @@ fn three_node_processes_survive_kill_9_of_the_leader() {
     for node in &cluster.nodes {
         assert_eq!(services(&node.addr), Some(acknowledged.clone()), "{}", logs);
     }
+    wait_for(
+        Duration::from_secs(10),
+        "the restarted node marked up again",
+        || (node_status(&addr)?.0 == "up").then_some(()),
+    );
 }
 
 #[test]

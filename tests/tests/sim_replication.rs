@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use flotilla_core::model::NodeStatus;
 use flotilla_core::model::Outcome;
 use flotilla_core::sim::EventKind;
 use flotilla_core::sim::MessageKind;
@@ -417,5 +418,57 @@ fn removed_leader_stops_and_the_others_elect_a_successor() {
         panic!("{applied:?}")
     };
     assert!(!services[0].placement.contains_key(&leader));
+    check_invariants(&mut sim);
+}
+
+/// A crashed node is marked down by the leader once it has been silent for `node_down_after`;
+/// its replicas move to the others. Restarted, it is marked up and takes new work again.
+#[test]
+fn crashed_node_is_marked_down_its_replicas_move_and_it_comes_back_up() {
+    let mut sim = cluster(6, 3);
+    let leader = converge(&mut sim, ELECTION_LIMIT);
+    commit_create(&mut sim, leader, "spread", 9);
+    converge(&mut sim, Duration::from_secs(5));
+    let victim = others(&sim, leader)[0];
+    assert_eq!(sim.node(victim).unwrap().load, 3);
+    sim.crash(victim).unwrap();
+    let crashed_at = sim.now();
+    let status = |sim: &Simulation| {
+        let leader = sim.leader()?;
+        Some(sim.cluster_state(leader)?.node(victim)?.status)
+    };
+    run_until_or_panic(
+        &mut sim,
+        Duration::from_secs(15),
+        "the leader marks the crashed node down",
+        |sim| status(sim) == Some(NodeStatus::Down),
+    );
+    let waited = sim.now() - crashed_at;
+    let down_after = sim.config().node_down_after;
+    assert!(
+        waited >= down_after && waited <= down_after * 2,
+        "marked down after {waited:?}, threshold {down_after:?}"
+    );
+    let state = sim.cluster_state(leader).unwrap();
+    let service = state.services().values().next().unwrap();
+    assert!(!service.placement.contains_key(&victim), "{service:?}");
+    assert_eq!(
+        (service.placement.values().sum::<u32>(), service.pending),
+        (9, 0)
+    );
+
+    sim.restart(victim).unwrap();
+    run_until_or_panic(
+        &mut sim,
+        Duration::from_secs(15),
+        "the restarted node is marked up",
+        |sim| status(sim) == Some(NodeStatus::Up),
+    );
+    converge(&mut sim, Duration::from_secs(5));
+    let applied = commit_create(&mut sim, leader, "after", 30);
+    let Some(Outcome::ServicesCreated { services }) = applied.outcome else {
+        panic!("{applied:?}")
+    };
+    assert!(services[0].placement.contains_key(&victim), "{services:?}");
     check_invariants(&mut sim);
 }

@@ -5,6 +5,7 @@
 //! async runtime: the simulation declares one on [`crate::rt::VirtualRuntime`], the native server
 //! one on tokio. [`FlotillaConfig`] names the constraints a host's config must satisfy.
 
+mod liveness;
 mod log_store;
 mod member;
 mod state_machine;
@@ -13,6 +14,9 @@ use openraft::EntryPayload;
 use openraft::RaftTypeConfig;
 use openraft::alias::DefaultEntryOf;
 
+pub use liveness::LivenessPolicy;
+pub use liveness::liveness_changes;
+pub use liveness::watch_liveness;
 pub use log_store::LogEntry;
 pub use log_store::LogEntryView;
 pub use log_store::MemLogStore;

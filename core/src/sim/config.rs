@@ -29,6 +29,9 @@ pub struct SimConfig {
     pub snapshot_every: u64,
     /// A client waits this long for an answer before giving up (no leader, no quorum).
     pub client_timeout: Duration,
+    /// The leader marks a node it has not heard from for this long down (its replicas move to
+    /// the others), and up again once it answers.
+    pub node_down_after: Duration,
 }
 
 impl SimConfig {
@@ -46,6 +49,7 @@ impl SimConfig {
             pre_vote: false,
             snapshot_every: 200,
             client_timeout: Duration::from_secs(5),
+            node_down_after: Duration::from_secs(5),
         }
     }
 
@@ -57,6 +61,7 @@ impl SimConfig {
             election_timeout: (Duration::from_millis(3000), Duration::from_millis(6000)),
             latency: (Duration::from_millis(300), Duration::from_millis(600)),
             client_timeout: Duration::from_secs(30),
+            node_down_after: Duration::from_secs(15),
             ..SimConfig::new(seed, nodes)
         }
     }
@@ -83,6 +88,12 @@ impl SimConfig {
             return Err(format!(
                 "drop rate must be between 0 and 1, got {}",
                 self.drop_rate
+            ));
+        }
+        if self.node_down_after <= self.heartbeat_interval {
+            return Err(format!(
+                "node_down_after {:?} must be above the heartbeat interval {:?}",
+                self.node_down_after, self.heartbeat_interval
             ));
         }
         if self.snapshot_every == 0 {

@@ -67,10 +67,12 @@ use self::world::WorldHandle;
 use crate::model::ClusterState;
 use crate::model::Command;
 use crate::raft::Applied;
+use crate::raft::LivenessPolicy;
 use crate::raft::LogEntryView;
 use crate::raft::MemLogStore;
 use crate::raft::Member;
 use crate::raft::StateMachineStore;
+use crate::raft::watch_liveness;
 use crate::rt::Executor;
 use crate::rt::VirtualInstant;
 use crate::rt::VirtualRuntime;
@@ -220,12 +222,19 @@ impl Simulation {
         };
         let config = self.raft_config.clone();
         let world = self.world.clone();
+        let liveness = LivenessPolicy {
+            down_after: world.lock().config.node_down_after,
+        };
         let exec = self.exec().clone();
         exec.enter_as(Some(id), || {
             exec.spawn(async move {
                 // In-memory storage cannot fail to open, so neither can this.
+                let machine = state_machine.clone();
                 if let Ok(raft) = SimRaft::new(id, config, network, log, state_machine).await {
-                    let now = crate::rt::executor_here().now();
+                    let exec = crate::rt::executor_here();
+                    // The failure detector is this node's too: a crash stops it.
+                    exec.spawn(watch_liveness(raft.clone(), machine, liveness));
+                    let now = exec.now();
                     let mut world = world.lock();
                     world.rafts.insert(id, raft);
                     world.reset_election_timer(id, now);

@@ -41,6 +41,9 @@ pub struct RaftTiming {
     pub election_min: Duration,
     /// Longest election timeout (each timeout is drawn between the two).
     pub election_max: Duration,
+    /// As leader, mark a node not heard from for this long down (its replicas move), and up
+    /// again once it answers.
+    pub node_down_after: Duration,
 }
 
 impl Default for RaftTiming {
@@ -49,6 +52,7 @@ impl Default for RaftTiming {
             heartbeat: Duration::from_millis(50),
             election_min: Duration::from_millis(300),
             election_max: Duration::from_millis(600),
+            node_down_after: Duration::from_secs(5),
         }
     }
 }
@@ -168,6 +172,8 @@ impl NodeCtx {
 pub struct Node {
     ctx: Arc<NodeCtx>,
     server: JoinHandle<()>,
+    /// The leader's failure detector (idle while this node follows).
+    liveness: JoinHandle<()>,
     stopped: watch::Receiver<bool>,
     fresh: bool,
 }
@@ -186,6 +192,13 @@ impl Node {
         }
         .validate()
         .map_err(|err| NodeError::Timing(err.to_string()))?;
+        if config.timing.node_down_after <= config.timing.heartbeat {
+            return Err(NodeError::Timing(format!(
+                "the node-down threshold ({} ms) must be above the heartbeat interval ({} ms)",
+                millis(config.timing.node_down_after),
+                millis(config.timing.heartbeat)
+            )));
+        }
 
         let (log, state_machine) =
             crate::store::open::<NativeTypes>(&config.data_dir).map_err(|err| {
@@ -233,6 +246,13 @@ impl Node {
             membership_changes: tokio::sync::Mutex::new(()),
             stop,
         });
+        let liveness = tokio::spawn(flotilla_core::raft::watch_liveness(
+            ctx.raft.clone(),
+            ctx.state_machine.core().clone(),
+            flotilla_core::raft::LivenessPolicy {
+                down_after: config.timing.node_down_after,
+            },
+        ));
         let app = crate::api::node_app(ctx.clone());
         let mut until_stop = stopped.clone();
         let server = tokio::spawn(async move {
@@ -250,6 +270,7 @@ impl Node {
         Ok(Node {
             ctx,
             server,
+            liveness,
             stopped,
             fresh,
         })
@@ -275,6 +296,7 @@ impl Node {
     pub async fn shutdown(self) {
         self.ctx.request_stop();
         let _ = self.server.await;
+        self.liveness.abort();
         if let Err(err) = self.ctx.raft.shutdown().await {
             tracing::warn!(%err, id = self.ctx.id, "raft did not stop cleanly");
         }
