@@ -689,3 +689,135 @@ async fn the_browser_runs_the_native_trace_event_for_event() {
     browser.assert_clean().await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_guided_tour_shows_an_election_replication_two_leaders_and_healing() {
+    let browser = Browser::open().await;
+    browser.load("").await;
+    browser
+        .client
+        .find(Locator::Id("tour-button"))
+        .await
+        .expect("the Tour button")
+        .click()
+        .await
+        .expect("click Tour");
+    assert_eq!(
+        browser.js("return window.flotilla.tourStep()").await,
+        json!(0)
+    );
+    let text = |browser: &Browser| {
+        let client = browser.client.clone();
+        async move {
+            client
+                .find(Locator::Id("tour"))
+                .await
+                .expect("the tour card")
+                .text()
+                .await
+                .expect("its text")
+        }
+    };
+    assert!(text(&browser).await.contains("Election"));
+    browser.js("window.flotilla.runTo(30)").await;
+    assert!(
+        leader_term(&browser.snapshot().await).is_some(),
+        "step 1 elects a leader"
+    );
+
+    // Step 2: a client request is replicated, committed and placed.
+    browser
+        .js("document.getElementById('tour-next').click()")
+        .await;
+    browser
+        .js("window.flotilla.runTo(window.flotilla.snapshot().now + 15)")
+        .await;
+    let snapshot = browser.snapshot().await;
+    let services = snapshot["services"].as_array().cloned().unwrap_or_default();
+    assert_eq!(services.len(), 1, "{snapshot:#}");
+    assert_eq!(services[0]["running"], 4, "{snapshot:#}");
+
+    // Step 3: two nodes claim leadership in different terms; the old one holds an entry it
+    // cannot commit.
+    browser
+        .js("document.getElementById('tour-next').click()")
+        .await;
+    let snapshot = browser.snapshot().await;
+    let mut leaders: Vec<(u64, u64, u64, u64)> = nodes(&snapshot)
+        .iter()
+        .filter(|n| n["role"] == "leader")
+        .map(|n| {
+            let field = |name: &str| n[name].as_u64().unwrap_or_default();
+            (
+                field("term"),
+                field("id"),
+                field("last_log_index"),
+                field("commit_index"),
+            )
+        })
+        .collect();
+    leaders.sort();
+    assert_eq!(leaders.len(), 2, "two leaders: {snapshot:#}");
+    let (old_term, old, old_last, old_commit) = leaders[0];
+    assert!(leaders[1].0 > old_term, "in different terms: {leaders:?}");
+    assert!(
+        old_commit > 0 && old_last > old_commit,
+        "n{old} holds an uncommitted write after committed ones: {leaders:?}"
+    );
+    let status = snapshot["status"].as_str().unwrap_or_default();
+    assert!(status.contains("still thinks it leads"), "{status}");
+    assert!(text(&browser).await.contains("both say they lead"));
+    browser.screenshot("tour-partition").await;
+
+    // Step 4: healed, one leader, one term, every log committed alike.
+    browser
+        .js("document.getElementById('tour-next').click()")
+        .await;
+    browser
+        .js("window.flotilla.runTo(window.flotilla.snapshot().now + 20)")
+        .await;
+    let snapshot = browser.snapshot().await;
+    let (leader, term) = leader_term(&snapshot).expect("a leader after healing");
+    for node in nodes(&snapshot) {
+        assert_eq!(node["term"].as_u64(), Some(term), "{snapshot:#}");
+        assert_eq!(node["leader"].as_u64(), Some(leader), "{snapshot:#}");
+        assert_eq!(node["commit_index"], node["last_log_index"], "{snapshot:#}");
+    }
+    // The minority write was overwritten and never acknowledged: it is nowhere, even after the
+    // client's timeout.
+    browser
+        .js("window.flotilla.runTo(window.flotilla.snapshot().now + 40)")
+        .await;
+    let later = browser.snapshot().await;
+    let minority = later["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["label"] == "minority")
+        .count();
+    assert_eq!(minority, 0, "{later:#}");
+    let lines = browser.js("return window.flotilla.eventLines()").await;
+    let failed = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|line| line.contains("client request #1 failed") && line.contains("discarded"));
+    assert!(failed, "the client hears that its write failed: {lines:#}");
+    // Done ends the tour; the URL holds the run, so it replays like any other.
+    browser
+        .js("document.getElementById('tour-next').click()")
+        .await;
+    assert_eq!(
+        browser.js("return window.flotilla.tourStep()").await,
+        Value::Null
+    );
+    assert!(
+        snapshot["url"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("seed=7")
+    );
+    browser.assert_clean().await;
+    browser.close().await;
+}

@@ -8,6 +8,7 @@
 import init, { Cluster, trace } from './flotilla_web.js';
 import { Ring, secs } from './ring.js';
 import { renderInspector, renderServices, appendEvents, renderLogs } from './panels.js';
+import { STEPS } from './tour.js';
 
 const $ = (id) => document.getElementById(id);
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
@@ -87,6 +88,8 @@ const app = {
   messages: new Map(),
   replaying: false,
   scrubbing: false,
+  /** The guided tour's current step (index into STEPS), or null when no tour is on. */
+  tourStep: null,
 };
 
 /** Writes seed, settings and actions into the URL without reloading. */
@@ -224,6 +227,7 @@ function draw(full = false) {
     app.services = JSON.parse(app.cluster.services());
     renderServices($('service-list'), app.services);
     renderInspector($('inspector'), frame, app.selection, app.messages);
+    if (app.tourStep !== null) renderTourText(frame);
   }
   const status = statusText(frame);
   const statusEl = $('status');
@@ -292,6 +296,66 @@ function restart() {
   draw(true);
 }
 
+
+/** What a tour step may do to the run: start afresh, fast-forward, act like a user. */
+const stage = {
+  /** A fresh run of 5 nodes from `seed`, no actions. */
+  fresh(seed) {
+    app.settings.seed = seed;
+    app.settings.nodes = 5;
+    $('seed').value = seed;
+    $('nodes').value = 5;
+    app.actions = [];
+    app.maxNanos = 0;
+    app.selection = null;
+    build();
+    writeUrl();
+  },
+  /** Runs in 0.1 s slices until `done(frame)` holds or `maxSeconds` pass; the last frame. */
+  runUntil(done, maxSeconds) {
+    const limit = app.cluster.now_nanos() + Math.round(maxSeconds * 1e9);
+    for (;;) {
+      const frame = JSON.parse(app.cluster.frame());
+      if (done(frame) || app.cluster.now_nanos() >= limit) return frame;
+      advanceTo(app.cluster.now_nanos() + 1e8);
+    }
+  },
+  /** Runs for `seconds` of virtual time. */
+  runFor(seconds) {
+    advanceTo(app.cluster.now_nanos() + Math.round(seconds * 1e9));
+  },
+  act: (op, ...args) => act(op, ...args),
+};
+
+/** Starts tour step `index` from its beginning (or ends the tour when out of range). */
+function tourTo(index) {
+  if (index < 0 || index >= STEPS.length) {
+    app.tourStep = null;
+    $('tour').hidden = true;
+    return;
+  }
+  app.tourStep = index;
+  const step = STEPS[index];
+  $('tour').hidden = false;
+  $('tour-title').textContent = `Tour ${index + 1}/${STEPS.length}: ${step.title}`;
+  $('tour-back').disabled = index === 0;
+  $('tour-next').textContent = index === STEPS.length - 1 ? 'Done' : 'Next ▸';
+  step.start(stage);
+  setPlaying(true);
+  draw(true);
+  $('tour-next').focus();
+}
+
+/** The current step's explanation, which may describe the live state. */
+function renderTourText(frame) {
+  const html = STEPS[app.tourStep].text(frame);
+  const text = $('tour-text');
+  if (text.dataset.html !== html) {
+    text.dataset.html = html;
+    text.innerHTML = html;
+  }
+}
+
 function toggleHelp(show) {
   const help = $('help');
   help.hidden = show === undefined ? !help.hidden : !show;
@@ -320,6 +384,7 @@ function onKey(event) {
       const target = selected || Math.max(...frame.nodes.filter((n) => n.voter).map((n) => n.id));
       act('remove_node', target);
     },
+    g: () => tourTo(app.tourStep === null ? 0 : app.tourStep),
     '?': () => toggleHelp(),
     Escape: () => {
       toggleHelp(false);
@@ -354,6 +419,11 @@ function wire() {
   $('speed').addEventListener('input', (e) => { setSpeed(10 ** Number(e.target.value)); writeUrl(); });
   $('restart').addEventListener('click', restart);
   $('help-button').addEventListener('click', () => toggleHelp(true));
+  $('tour-button').addEventListener('click', () => tourTo(0));
+  $('tour-back').addEventListener('click', () => tourTo(app.tourStep - 1));
+  $('tour-again').addEventListener('click', () => tourTo(app.tourStep));
+  $('tour-next').addEventListener('click', () => tourTo(app.tourStep + 1));
+  $('tour-close').addEventListener('click', () => tourTo(-1));
   $('help-close').addEventListener('click', () => toggleHelp(false));
   $('help').addEventListener('click', (e) => { if (e.target === $('help')) toggleHelp(false); });
   $('time').addEventListener('input', (e) => {
@@ -427,6 +497,8 @@ function hook() {
       draw(true);
       return app.frame.now;
     },
+    /** The guided tour's step (0-based), or null. */
+    tourStep: () => app.tourStep,
     /** The trace of `cargo xtask sim --seed --nodes --seconds --trace`, computed here. */
     trace: (seed, nodes, seconds) => trace(seed, nodes, seconds),
   };

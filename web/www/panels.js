@@ -88,7 +88,7 @@ function explainHtml(frame) {
   return `<h2>What you are watching</h2><div class="explain">
     <p>${frame.nodes.length} servers run <b>Raft</b> (the real openraft code, compiled to WebAssembly) to agree on one log of commands.</p>
     <p>${now}</p>
-    <p><b>Try it:</b> click a link to cut it, click a node to crash it, press <b>i</b> to isolate the leader or <b>?</b> for more.</p></div>`;
+    <p><b>Try it:</b> click a link to cut it, click a node to crash it, press <b>i</b> to isolate the leader or <b>?</b> for more. New to Raft? Press <b>g</b> (or <b>Tour</b>) for a guided tour.</p></div>`;
 }
 
 /** The services panel: a row per service, a bar segment per node holding replicas. */
