@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod browser;
 pub mod process;
 
 use std::collections::BTreeMap;

@@ -450,12 +450,19 @@ function wire() {
   document.addEventListener('keydown', onKey);
 }
 
+/** How long each recent frame's work took (ms, simulation + drawing), for the frame-time
+ *  benchmark: at most the last 1,000 frames. */
+const frameWork = [];
+
 let last = 0;
 function tick(now) {
+  const started = performance.now();
   const dt = last ? Math.min(0.1, (now - last) / 1000) : 0;
   last = now;
   if (app.playing && dt > 0) advanceTo(app.cluster.now_nanos() + Math.round(dt * app.speed * 1e9));
   draw();
+  frameWork.push(performance.now() - started);
+  if (frameWork.length > 1000) frameWork.shift();
   requestAnimationFrame(tick);
 }
 
@@ -497,6 +504,8 @@ function hook() {
       draw(true);
       return app.frame.now;
     },
+    /** Work per frame (ms) of the recent frames; `reset` starts a new measurement. */
+    frameWork: (reset = false) => (reset ? frameWork.splice(0) : frameWork.slice()),
     /** The guided tour's step (0-based), or null. */
     tourStep: () => app.tourStep,
     /** The trace of `cargo xtask sim --seed --nodes --seconds --trace`, computed here. */

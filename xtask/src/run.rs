@@ -1,5 +1,5 @@
-//! `cargo xtask run`: builds everything (the binaries and the browser page the demo serves at
-//! `/`), then starts the demo (`flotilla demo`).
+//! `cargo xtask run`: builds what the demo needs (the `flotilla` binary, and the browser page it
+//! serves at `/`), then starts the demo (`flotilla demo`).
 //!
 //! Ctrl-C is for the demo: on Unix the terminal sends SIGINT to the whole foreground process
 //! group, the demo included, so xtask ignores it while it waits and then ends with the demo's
@@ -8,11 +8,11 @@
 use crate::RunArgs;
 use crate::cmd::{Cmd, Error, Result, describe_status};
 
-/// Builds the workspace in release mode and the page into `web/dist/`, then runs
+/// Builds the `flotilla` binary in release mode and the page into `web/dist/`, then runs
 /// `flotilla demo` with `args.args` after it.
 pub fn run(args: RunArgs) -> Result {
     Cmd::cargo()
-        .args(["build", "--release", "--workspace", "--exclude", "xtask"])
+        .args(["build", "--release", "--package", "flotilla"])
         .run()?;
     // The demo serves web/dist/ at `/` (its default --web-dir in this source tree).
     crate::web::run()?;

@@ -1,0 +1,376 @@
+//! Driving the page in a real browser: web/dist/ served from a sub-path by a tiny static server
+//! in this process, opened in headless Chromium through chromedriver (Debian's `chromium` and
+//! `chromium-driver`: /usr/bin/chromium, /usr/bin/chromedriver), in a 1280x720 viewport.
+//!
+//! Used by the browser tests (tests/browser.rs) and the frame-time benchmark (benches/page.rs).
+//! One browser at a time (a lock): the machines have two cores and Chromium is heavy. Missing
+//! pieces (the browser, web/dist/) fail loudly, saying how to get them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The page is served under this sub-path, as on a project page: relative URLs must hold.
+const PREFIX: &str = "/flotilla/";
+
+/// Async-aware: the guard lives across awaits for the whole browser session.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn dist() -> PathBuf {
+    let dist = workspace_root().join("web").join("dist");
+    for file in [
+        "index.html",
+        "app.js",
+        "flotilla_web.js",
+        "flotilla_web_bg.wasm",
+    ] {
+        assert!(
+            dist.join(file).is_file(),
+            "{} is missing: build the page with `cargo xtask web` first (`cargo xtask test` does)",
+            dist.join(file).display()
+        );
+    }
+    dist
+}
+
+fn check_browser() {
+    for (path, what) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromedriver")] {
+        assert!(
+            Path::new(path).exists(),
+            "{path} ({what}) is missing: the browser tests need Debian's Chromium and ChromeDriver; \
+             install them with `sudo apt-get install -y chromium chromium-driver` (.ci/run does)"
+        );
+    }
+}
+
+// ----- a static file server ------------------------------------------------------------------
+
+/// Serves web/dist/ under [`PREFIX`] on 127.0.0.1 and records every request it could not serve.
+struct Server {
+    port: u16,
+    failed: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(root: PathBuf) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let port = listener.local_addr().expect("a bound address").port();
+        let failed = Arc::new(Mutex::new(Vec::new()));
+        let record = failed.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (root, record) = (root.clone(), record.clone());
+                std::thread::spawn(move || serve(stream, &root, &record));
+            }
+        });
+        Server { port, failed }
+    }
+
+    fn url(&self, query: &str) -> String {
+        format!("http://127.0.0.1:{}{PREFIX}{query}", self.port)
+    }
+
+    fn failed(&self) -> Vec<String> {
+        self.failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+fn serve(stream: TcpStream, root: &Path, failed: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(&stream);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    let mut header = String::new();
+    while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+        header.clear();
+    }
+    let path = request.split_whitespace().nth(1).unwrap_or("/");
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    let file = path
+        .strip_prefix(PREFIX)
+        .map(|rest| if rest.is_empty() { "index.html" } else { rest })
+        .filter(|rest| !rest.split('/').any(|part| part == ".."))
+        .map(|rest| root.join(rest))
+        .filter(|file| file.is_file());
+    let mut stream = stream;
+    let Some(file) = file else {
+        failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.to_string());
+        let _ = stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
+    let kind = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    let mut body = Vec::new();
+    if std::fs::File::open(&file)
+        .and_then(|mut f| f.read_to_end(&mut body))
+        .is_err()
+    {
+        return;
+    }
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+// ----- the browser ---------------------------------------------------------------------------
+
+/// chromedriver, killed when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One test's browser: the server, chromedriver and a WebDriver session.
+pub struct Browser {
+    server: Server,
+    /// The WebDriver session, for anything the helpers below do not cover.
+    pub client: Client,
+    _driver: Driver,
+    _lock: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// `GET /session/{id}/se/log` with `{"type": "browser"}`: chromedriver's console log (errors,
+/// failed loads), which W3C WebDriver itself does not cover.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}
+
+impl Browser {
+    /// Starts the static server, chromedriver and a headless Chromium session (waiting for any
+    /// other browser of this process to close first).
+    pub async fn open() -> Browser {
+        let lock = ONE_BROWSER.lock().await;
+        check_browser();
+        let server = Server::start(dist());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = Driver(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver"),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,720", "--hide-scrollbars", "--force-device-scale-factor=1"],
+            },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object")
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with chromium");
+        // The page must read well in a 1280x720 viewport: size the window so the viewport is.
+        client
+            .set_window_size(1280, 720)
+            .await
+            .expect("size the window");
+        let inner = client
+            .execute("return [window.innerWidth, window.innerHeight]", vec![])
+            .await
+            .expect("the viewport size");
+        let (w, h) = (
+            inner[0].as_u64().unwrap_or(1280),
+            inner[1].as_u64().unwrap_or(720),
+        );
+        client
+            .set_window_size(2560 - w as u32, 1440 - h as u32)
+            .await
+            .expect("size the window");
+        Browser {
+            server,
+            client,
+            _driver: driver,
+            _lock: lock,
+        }
+    }
+
+    /// Opens the page with `query` and waits for its hook.
+    pub async fn load(&self, query: &str) {
+        self.client
+            .goto(&self.server.url(query))
+            .await
+            .expect("navigate to the page");
+        self.wait("the page to start (window.flotilla.ready)", 20, |b| {
+            Box::pin(async move {
+                b.js("return !!(window.flotilla && window.flotilla.ready)")
+                    .await
+                    == json!(true)
+            })
+        })
+        .await;
+    }
+
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// The page's state as its test hook reports it (`window.flotilla.snapshot()`).
+    pub async fn snapshot(&self) -> Value {
+        self.js("return window.flotilla.snapshot()").await
+    }
+
+    /// Polls `check` every 100 ms for up to `seconds` of wall time.
+    pub async fn wait<'a>(
+        &'a self,
+        what: &str,
+        seconds: u64,
+        check: impl Fn(&'a Browser) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + 'a>>,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if check(self).await {
+                return;
+            }
+            if Instant::now() > deadline {
+                let snapshot = self.snapshot().await;
+                panic!("timed out after {seconds} s waiting for {what}; page state: {snapshot:#}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until `check` holds on the snapshot.
+    pub async fn wait_state(&self, what: &str, seconds: u64, check: impl Fn(&Value) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let snapshot = self.snapshot().await;
+            if check(&snapshot) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {seconds} s waiting for {what}; page state: {snapshot:#}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Fails on any console error or failed load the browser logged, or any request the server
+    /// could not serve.
+    pub async fn assert_clean(&self) {
+        let log = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .expect("chromedriver's browser log");
+        let severe: Vec<&Value> = log
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|entry| entry["level"] == "SEVERE" || entry["level"] == "ERROR")
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(severe.is_empty(), "the console shows errors: {severe:#?}");
+        assert!(
+            self.server.failed().is_empty(),
+            "requests failed: {:?}",
+            self.server.failed()
+        );
+    }
+
+    /// Saves a screenshot as target/screenshots/`name`.png and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let dir = workspace_root().join("target").join("screenshots");
+        std::fs::create_dir_all(&dir).expect("create target/screenshots");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write the screenshot");
+        eprintln!("screenshot: {}", path.display());
+        path
+    }
+
+    /// Clicks the page's line for the directed link `from → to` (as a user does).
+    pub async fn click_link(&self, from: u64, to: u64) {
+        let clicked = self
+            .js(&format!(
+                "const l = document.querySelector('.link-hit[data-from=\"{from}\"][data-to=\"{to}\"]');\
+                 if (!l) return false; l.dispatchEvent(new MouseEvent('click', {{bubbles: true}})); return true;"
+            ))
+            .await;
+        assert_eq!(clicked, json!(true), "no line for the link n{from}->n{to}");
+    }
+
+    /// Ends the WebDriver session.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
