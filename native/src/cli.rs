@@ -109,6 +109,11 @@ pub struct NodeArgs {
     /// storage founds a new one-node cluster that others can join
     #[arg(long, value_name = "HOST:PORT")]
     pub join: Option<String>,
+    /// Start with empty storage and wait to be added by the cluster: POST /nodes with
+    /// "spawn": false to any member (or to the demo's /clusters/ID/nodes). Without it or
+    /// --join, a node with empty storage founds a cluster of its own
+    #[arg(long, conflicts_with = "join")]
+    pub await_join: bool,
     /// Replica capacity of this node
     #[arg(long, default_value_t = 100)]
     pub capacity: u32,

@@ -139,9 +139,10 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         addr: addr.clone(),
         capacity: args.capacity,
     };
-    let start = match &args.join {
-        Some(_) => StartMode::Join,
-        None => StartMode::Found(BTreeMap::from([(args.id, member)])),
+    let start = if args.join.is_some() || args.await_join {
+        StartMode::Join
+    } else {
+        StartMode::Found(BTreeMap::from([(args.id, member)]))
     };
     let config = NodeConfig {
         id: args.id,
@@ -178,6 +179,12 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         } else {
             println!("restarted with the membership on disk; --join {join} is not needed");
         }
+    } else if args.await_join && node.started_fresh() {
+        println!(
+            "waiting to be added: POST {{\"host\", \"port\", \"spawn\": false}} to /nodes of \
+             any member of cluster {:?}",
+            args.cluster
+        );
     }
     tokio::select! {
         () = shutdown_signal() => {}

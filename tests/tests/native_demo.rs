@@ -439,3 +439,64 @@ fn services_scale_and_delete_and_another_cluster_starts_alongside() {
     let (_, clusters) = get(&api, "/clusters");
     assert_eq!(clusters["clusters"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own_cluster_is_refused()
+ {
+    let demo = Demo::start();
+    let api = demo.api();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start_node = |id: &str, port: u16, extra: &[&str]| {
+        let listen = format!("localhost:{port}");
+        let data = dir.path().join(format!("node-{id}"));
+        let mut args = vec![
+            "node",
+            "--id",
+            id,
+            "--listen",
+            &listen,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let node = Proc::start(&args, &listen, dir.path(), &format!("node-{id}"));
+        wait_for(Duration::from_secs(20), "the node to serve", || {
+            (get(&listen, "/stats").0 == 200).then_some(())
+        });
+        node
+    };
+
+    // Waiting to be added: the seed's POST /nodes with "spawn": false adds it.
+    let port = free_ports(1);
+    let waiting = start_node("21", port, &["--await-join"]);
+    let (status, added) = post(
+        &api,
+        "/clusters/0/nodes",
+        &json!({"id": "outside", "host": "localhost", "port": port, "capacity": 50, "spawn": false}),
+    );
+    assert_eq!(status, 201, "{added}\n{}", waiting.log());
+    assert_eq!(added["node"]["name"], "outside");
+    let state = demo.state();
+    assert_eq!(state["nodes"].as_array().unwrap().len(), 6, "{state}");
+    wait_for(Duration::from_secs(10), "the new node to follow", || {
+        let (_, stats) = get(&format!("localhost:{port}"), "/stats");
+        (stats["role"] == "follower" && stats["leader"].is_object()).then_some(())
+    });
+
+    // A node that founded a cluster of its own cannot be added: its log would conflict.
+    let port = free_ports(1);
+    let founder = start_node("22", port, &[]);
+    let (status, refused) = post(
+        &api,
+        "/clusters/0/nodes",
+        &json!({"host": "localhost", "port": port, "spawn": false}),
+    );
+    assert_eq!(status, 409, "{refused}\n{}", founder.log());
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("already belongs to a cluster")),
+        "{refused}"
+    );
+    assert_eq!(demo.state()["nodes"].as_array().unwrap().len(), 6);
+}

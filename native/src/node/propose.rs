@@ -251,6 +251,14 @@ async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> Pr
         .call::<(), wire::Identity>(&member.addr, wire::PING, &(), Duration::from_secs(2))
         .await;
     match probe {
+        Ok(them) if them.id == id && them.cluster == ctx.cluster && them.belongs => {
+            return ProposalReply::Refused(format!(
+                "the node at {} already belongs to a cluster (it founded or joined one, and its \
+                 log would conflict with this one's): start it on an empty data directory with \
+                 `flotilla node --await-join` (or `--join`) to add it here",
+                member.addr
+            ));
+        }
         Ok(them) if them.id == id && them.cluster == ctx.cluster => {}
         Ok(them) => {
             let (their_id, their_cluster) = (them.id, them.cluster);

@@ -78,6 +78,9 @@ pub struct Identity {
     pub cluster: String,
     /// Human name.
     pub name: String,
+    /// Whether it already belongs to a cluster (it founded or joined one: its membership is not
+    /// empty). Such a node cannot be added to another: its log would conflict.
+    pub belongs: bool,
 }
 
 /// Encodes a message body.
