@@ -100,6 +100,15 @@ impl Proc {
         }
     }
 
+    /// Sends SIGTERM (as a service manager does to stop it), without waiting.
+    pub fn terminate(&mut self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+    }
+
     /// Starts the process again with the same arguments.
     pub fn restart(&mut self) {
         self.kill9();

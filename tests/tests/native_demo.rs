@@ -500,3 +500,32 @@ fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own
     );
     assert_eq!(demo.state()["nodes"].as_array().unwrap().len(), 6);
 }
+
+#[test]
+fn sigterm_stops_the_demo_cleanly_and_a_restart_on_its_data_dir_keeps_everything() {
+    let mut demo = Demo::start();
+    let api = demo.api();
+    let (status, created) = post(
+        &api,
+        "/clusters/0/service",
+        &json!({"container": {"label": "kept"}, "replicas": 12}),
+    );
+    assert_eq!(status, 201, "{created}");
+    demo.proc.terminate();
+    assert_eq!(
+        demo.proc.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "SIGTERM ends the demo with status 0\n{}",
+        demo.proc.log()
+    );
+    assert_eq!(get(&api, "/clusters").0, 0, "nothing serves after the exit");
+    assert_eq!(get(&demo.node(1), "/stats").0, 0, "the nodes stopped too");
+
+    demo.proc.restart();
+    demo.wait_for_leader();
+    let state = demo.state();
+    let services = state["services"].as_array().unwrap();
+    assert_eq!(services.len(), 1, "{state}");
+    assert_eq!(services[0]["label"], "kept");
+    assert_eq!(total_load(&state), 12, "{state}");
+}
