@@ -8,6 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -148,11 +149,19 @@ fn serve(stream: TcpStream, root: &Path, failed: &Mutex<Vec<String>>) {
 
 // ----- the browser ---------------------------------------------------------------------------
 
-/// chromedriver, killed when dropped.
+/// chromedriver in a process group of its own, with the Chromium it starts; the whole group is
+/// killed when dropped, so a test that fails before closing its session leaves no browser
+/// running (it would keep animating the page and eat the machine's CPU).
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Ok(group) = i32::try_from(self.0.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process group; no memory is shared.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -203,6 +212,7 @@ impl Browser {
         let driver = Driver(
             Command::new(CHROMEDRIVER)
                 .arg(format!("--port={port}"))
+                .process_group(0)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

@@ -102,10 +102,11 @@ impl Proc {
 
     /// Sends SIGTERM (as a service manager does to stop it), without waiting.
     pub fn terminate(&mut self) {
-        if let Some(child) = &self.child {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
+        if let Some(pid) = self.child.as_ref().and_then(|c| i32::try_from(c.id()).ok()) {
+            // SAFETY: kill(2) on our own child's pid; no memory is shared.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
         }
     }
 
