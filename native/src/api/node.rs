@@ -255,16 +255,11 @@ async fn remove_node(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let addr = parse_node_address(&body)?;
-    let id = {
-        let metrics = ctx.raft.metrics();
-        let metrics = openraft_rt::WatchReceiver::borrow_watched(&metrics);
-        metrics
-            .membership_config
-            .membership()
-            .nodes()
-            .find(|(_, member)| canonical(&member.addr) == canonical(&addr))
-            .map(|(id, _)| *id)
-    };
+    let id = ctx
+        .members()
+        .into_iter()
+        .find(|(_, member)| canonical(&member.addr) == canonical(&addr))
+        .map(|(id, _)| id);
     let id =
         id.ok_or_else(|| ApiError::not_found(format!("no node of this cluster serves at {addr}")))?;
     let applied = submit(&ctx, Proposal::Leave { id }).await?;

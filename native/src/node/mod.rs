@@ -156,15 +156,21 @@ impl NodeCtx {
         self.stop.send_replace(true);
     }
 
-    /// The address of member `id`, as the current membership records it.
-    pub fn member_addr(&self, id: u64) -> Option<String> {
+    /// The members (voters and learners) of the membership this node currently knows, by id.
+    pub fn members(&self) -> BTreeMap<u64, Member> {
         let metrics = self.raft.metrics();
         let metrics = metrics.borrow_watched();
         metrics
             .membership_config
             .membership()
-            .get_node(&id)
-            .map(|member| member.addr.clone())
+            .nodes()
+            .map(|(id, member)| (*id, member.clone()))
+            .collect()
+    }
+
+    /// The address of member `id`, as the current membership records it.
+    pub fn member_addr(&self, id: u64) -> Option<String> {
+        self.members().remove(&id).map(|member| member.addr)
     }
 }
 

@@ -223,25 +223,21 @@ async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> Pr
     }
     // Concurrent joins are checked against, and added to, what the previous one left.
     let _one_at_a_time = ctx.membership_changes.lock().await;
-    {
-        let metrics = ctx.raft.metrics();
-        let metrics = metrics.borrow_watched();
-        for (other, existing) in metrics.membership_config.membership().nodes() {
-            if *other == id {
-                return ProposalReply::Refused(format!("node id {id} is already in the cluster"));
-            }
-            if existing.name == member.name {
-                return ProposalReply::Refused(format!(
-                    "a node named {:?} is already in the cluster",
-                    member.name
-                ));
-            }
-            if crate::links::canonical(&existing.addr) == crate::links::canonical(&member.addr) {
-                return ProposalReply::Refused(format!(
-                    "node {other} already serves at {}",
-                    member.addr
-                ));
-            }
+    for (other, existing) in ctx.members() {
+        if other == id {
+            return ProposalReply::Refused(format!("node id {id} is already in the cluster"));
+        }
+        if existing.name == member.name {
+            return ProposalReply::Refused(format!(
+                "a node named {:?} is already in the cluster",
+                member.name
+            ));
+        }
+        if crate::links::canonical(&existing.addr) == crate::links::canonical(&member.addr) {
+            return ProposalReply::Refused(format!(
+                "node {other} already serves at {}",
+                member.addr
+            ));
         }
     }
     // The joiner must be up and be who it says it is before it enters the membership: a voter

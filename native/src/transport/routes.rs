@@ -186,21 +186,11 @@ async fn ping(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) 
     // A joining node is asked before it is a member, so its cluster header is not checked
     // against a membership; its cluster name still must match.
     serve(ctx, headers, body, |ctx, (): ()| async move {
-        let belongs = {
-            let metrics = ctx.raft.metrics();
-            let metrics = openraft_rt::WatchReceiver::borrow_watched(&metrics);
-            metrics
-                .membership_config
-                .membership()
-                .nodes()
-                .next()
-                .is_some()
-        };
         wire::Identity {
             id: ctx.id,
             cluster: ctx.cluster.clone(),
             name: ctx.name.clone(),
-            belongs,
+            belongs: !ctx.members().is_empty(),
         }
     })
     .await
