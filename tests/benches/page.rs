@@ -5,7 +5,7 @@
 //! it reached and the work per frame (the page's own measurement of simulation + drawing), next
 //! to a peer measured in the same run: the frame rate the same browser gives an empty page
 //! doing nothing but counting frames. Only the ratio means anything on a shared machine. It
-//! never asserts a speed. Needs web/dist/ (`cargo xtask bench` builds it first) and Chromium.
+//! never asserts a speed; it saves a screenshot of each case in target/screenshots/. Needs web/dist/ (`cargo xtask bench` builds it first) and Chromium.
 
 use std::time::Duration;
 use std::time::Instant;
@@ -64,6 +64,9 @@ async fn measure_page(browser: &Browser, nodes: u32, speed: u32, peer_fps: f64) 
     let p50 = percentile(&mut work, 0.5);
     let p95 = percentile(&mut work, 0.95);
     let max = percentile(&mut work, 1.0);
+    browser
+        .screenshot(&format!("bench-{nodes}-nodes-{speed}x"))
+        .await;
     println!(
         "page: {nodes:>2} nodes at {speed:>2}x: {fps:5.1} fps = {:.2} of the empty page's {peer_fps:.1}; \
          work per frame p50 {p50:.2} ms, p95 {p95:.2} ms, max {max:.2} ms (budget at 60 fps: 16.7 ms)",

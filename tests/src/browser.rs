@@ -368,12 +368,14 @@ impl Browser {
         path
     }
 
-    /// Clicks the page's line for the directed link `from → to` (as a user does).
+    /// Clicks the ring at a point on the line of the directed link `from → to`, as a user
+    /// does: the page works out which link is under the pointer.
     pub async fn click_link(&self, from: u64, to: u64) {
         let clicked = self
             .js(&format!(
-                "const l = document.querySelector('.link-hit[data-from=\"{from}\"][data-to=\"{to}\"]');\
-                 if (!l) return false; l.dispatchEvent(new MouseEvent('click', {{bubbles: true}})); return true;"
+                "const p = window.flotilla.linkPoint({from}, {to}); if (!p) return false;\
+                 document.getElementById('ring').dispatchEvent(new MouseEvent('click', \
+                 {{bubbles: true, clientX: p.x, clientY: p.y}})); return true;"
             ))
             .await;
         assert_eq!(clicked, json!(true), "no line for the link n{from}->n{to}");

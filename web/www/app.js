@@ -400,7 +400,7 @@ function onKey(event) {
 }
 
 function wire() {
-  app.ring = new Ring($('ring'), {
+  app.ring = new Ring($('ring'), $('ring-links'), {
     onNode: (id) => {
       app.selection = app.selection && app.selection.node === id ? null : { node: id };
       draw(true);
@@ -504,6 +504,9 @@ function hook() {
       draw(true);
       return app.frame.now;
     },
+    /** The client coordinates of a point on the line of link `from → to`, where a pointer
+     *  clicks it (tests click there; the page finds the link from the point). */
+    linkPoint: (from, to) => app.ring.clientPoint(from, to),
     /** Work per frame (ms) of the recent frames; `reset` starts a new measurement. */
     frameWork: (reset = false) => (reset ? frameWork.splice(0) : frameWork.slice()),
     /** The guided tour's step (0-based), or null. */

@@ -1,8 +1,12 @@
 // ring.js — draws the cluster as an SVG ring: nodes (role by colour and label, term, vote,
 // election-timer arc, load against capacity), a line per directed link (cut ones red and
 // dashed), messages in flight moving along their link, and a mark where a message was lost.
-// Elements are created once and updated in place each frame, so 51 nodes stay smooth.
-// It only draws and reports clicks; app.js decides what a click does.
+// The links live in a second SVG under the first, drawn as two paths (healthy, cut) only when
+// the cut set changes: at 51 nodes there are 2,550 of them, and redrawing them every frame would
+// cost more than everything else together. Clicks and hovers find a link by geometry (the
+// nearest line to the pointer) instead of an element per link. Nodes and messages are created
+// once and updated in place each frame. It only draws and reports clicks; app.js decides what a
+// click does.
 
 const NS = 'http://www.w3.org/2000/svg';
 const W = 680;
@@ -36,12 +40,18 @@ const RADIUS = {
 
 /** The SVG view of the cluster. */
 export class Ring {
-  /** `svg` is the <svg> element; `on` has onNode(id), onLink(from, to), onMessage(id). */
-  constructor(svg, on) {
+  /** `svg` is the <svg> element drawn every frame, `linkSvg` the one under it holding the
+   *  links; `on` has onNode(id), onLink(from, to), onMessage(id). */
+  constructor(svg, linkSvg, on) {
     this.svg = svg;
     this.on = on;
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    this.linkLayer = el('g', { class: 'links' }, svg);
+    for (const layer of [svg, linkSvg]) layer.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    this.healthyPath = el('path', { class: 'link' }, linkSvg);
+    this.cutPath = el('path', { class: 'link cut' }, linkSvg);
+    this.cutMarks = el('g', { class: 'cut-marks' }, linkSvg);
+    this.hover = el('line', { class: 'link-hover', display: 'none' }, svg);
+    this.hoverTitle = el('title', {}, this.hover);
+    this.hovered = null;
     this.messageLayer = el('g', { class: 'messages' }, svg);
     this.nodeLayer = el('g', { class: 'nodes' }, svg);
     this.lostLayer = el('g', { class: 'lost-marks' }, svg);
@@ -50,7 +60,14 @@ export class Ring {
     this.nodes = new Map();
     this.links = new Map();
     this.messages = new Map();
-    this.cutKey = '';
+    this.cut = new Set();
+    this.cutKey = null;
+    svg.addEventListener('click', (event) => {
+      const link = this.linkAt(event.clientX, event.clientY);
+      if (link) this.on.onLink(link.from, link.to);
+    });
+    svg.addEventListener('mousemove', (event) => this.hoverLink(this.linkAt(event.clientX, event.clientY)));
+    svg.addEventListener('mouseleave', () => this.hoverLink(null));
   }
 
   /** Places `ids` on the ring (first at the top, clockwise) and builds their elements. */
@@ -67,14 +84,15 @@ export class Ring {
       const angle = -Math.PI / 2 + (2 * Math.PI * k) / n;
       this.pos.set(id, { x: CX + this.ringR * Math.cos(angle), y: CY + this.ringR * Math.sin(angle), angle });
     });
-    for (const layer of [this.linkLayer, this.messageLayer, this.nodeLayer, this.lostLayer]) layer.replaceChildren();
+    for (const layer of [this.messageLayer, this.nodeLayer, this.lostLayer]) layer.replaceChildren();
     this.nodes.clear();
     this.links.clear();
     this.messages.clear();
-    this.cutKey = '';
+    this.cutKey = null;
+    this.hoverLink(null);
     for (const from of ids) {
       for (const to of ids) {
-        if (from !== to) this.buildLink(from, to);
+        if (from !== to) this.links.set(`${from}-${to}`, { from, to, e: this.ends(from, to) });
       }
     }
     for (const id of ids) this.buildNode(id);
@@ -99,16 +117,52 @@ export class Ring {
     };
   }
 
-  buildLink(from, to) {
-    const e = this.ends(from, to);
-    const line = { x1: e.x1.toFixed(1), y1: e.y1.toFixed(1), x2: e.x2.toFixed(1), y2: e.y2.toFixed(1) };
-    const group = el('g', {}, this.linkLayer);
-    const hit = el('line', { ...line, class: 'link-hit', 'data-from': from, 'data-to': to }, group);
-    const title = el('title', {}, hit);
-    title.textContent = `n${from} → n${to}: click to cut`;
-    const visible = el('line', { ...line, class: this.detailed ? 'link' : 'link faint', 'pointer-events': 'none' }, group);
-    hit.addEventListener('click', () => this.on.onLink(from, to));
-    this.links.set(`${from}-${to}`, { hit, visible, title, mark: null, e });
+  /** The directed link nearest to client point (`clientX`, `clientY`), if one is within reach
+   *  of the pointer: `{from, to, e}`, or null. */
+  linkAt(clientX, clientY) {
+    const matrix = this.svg.getScreenCTM();
+    if (!matrix || !this.links.size) return null;
+    const p = new DOMPoint(clientX, clientY).matrixTransform(matrix.inverse());
+    let best = null;
+    let bestDistance = this.detailed ? 6 : 3;
+    for (const link of this.links.values()) {
+      const distance = segmentDistance(p.x, p.y, link.e);
+      if (distance < bestDistance) {
+        bestDistance = distance;
+        best = link;
+      }
+    }
+    return best;
+  }
+
+  /** The client coordinates of the point `fraction` of the way along link `from → to` (what a
+   *  pointer must touch to click it), or null when there is no such link. */
+  clientPoint(from, to, fraction = 0.4) {
+    const link = this.links.get(`${from}-${to}`);
+    const matrix = this.svg.getScreenCTM();
+    if (!link || !matrix) return null;
+    const { x1, y1, x2, y2 } = link.e;
+    const p = new DOMPoint(x1 + (x2 - x1) * fraction, y1 + (y2 - y1) * fraction).matrixTransform(matrix);
+    return { x: p.x, y: p.y };
+  }
+
+  /** Highlights `link` under the pointer (or nothing), with a tooltip saying what a click does. */
+  hoverLink(link) {
+    if (link === this.hovered) return;
+    this.hovered = link;
+    if (!link) {
+      this.hover.setAttribute('display', 'none');
+      return;
+    }
+    const { x1, y1, x2, y2 } = link.e;
+    for (const [name, value] of Object.entries({ x1, y1, x2, y2 })) this.hover.setAttribute(name, value.toFixed(1));
+    this.hover.setAttribute('display', 'inline');
+    this.hoverTitle.textContent = this.linkTitle(link);
+  }
+
+  linkTitle(link) {
+    const down = this.cut.has(`${link.from}-${link.to}`);
+    return `n${link.from} → n${link.to}: ${down ? 'cut — click to heal' : 'click to cut'}`;
   }
 
   buildNode(id) {
@@ -154,7 +208,10 @@ export class Ring {
     } else {
       role.setAttribute('display', 'none');
     }
-    group.addEventListener('click', () => this.on.onNode(id));
+    group.addEventListener('click', (event) => {
+      event.stopPropagation();
+      this.on.onNode(id);
+    });
     group.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') this.on.onNode(id);
     });
@@ -191,27 +248,39 @@ export class Ring {
     this.renderMessages(frame, selection);
   }
 
+  /** Redraws the links when the set of cut ones changed: one path for the healthy links, one
+   *  for the cut ones, and (when nodes are large enough) a cross near the sender of each cut. */
   renderLinks(cut) {
     const key = cut.map(([a, b]) => `${a}-${b}`).sort().join(',');
     if (key === this.cutKey) return;
     this.cutKey = key;
-    const isCut = new Set(cut.map(([a, b]) => `${a}-${b}`));
+    this.cut = new Set(cut.map(([a, b]) => `${a}-${b}`));
+    const healthy = [];
+    const down = [];
+    const marks = [];
     for (const [name, link] of this.links) {
-      const down = isCut.has(name);
-      link.visible.setAttribute('class', down ? 'link cut' : this.detailed ? 'link' : 'link faint');
-      const [from, to] = name.split('-');
-      link.title.textContent = `n${from} → n${to}: ${down ? 'cut — click to heal' : 'click to cut'}`;
-      if (down && !link.mark && this.detailed) {
+      const { x1, y1, x2, y2 } = link.e;
+      const segment = `M${x1.toFixed(1)} ${y1.toFixed(1)}L${x2.toFixed(1)} ${y2.toFixed(1)}`;
+      if (!this.cut.has(name)) {
+        healthy.push(segment);
+        continue;
+      }
+      down.push(segment);
+      if (this.detailed) {
         // A cross a third of the way from the sender: which direction is cut, at a glance.
-        const x = link.e.x1 + (link.e.x2 - link.e.x1) * 0.3;
-        const y = link.e.y1 + (link.e.y2 - link.e.y1) * 0.3;
-        link.mark = el('text', { class: 'cut-mark', x, y, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, this.linkLayer);
-        link.mark.textContent = '✕';
-      } else if (!down && link.mark) {
-        link.mark.remove();
-        link.mark = null;
+        const mark = el('text', {
+          class: 'cut-mark', x: x1 + (x2 - x1) * 0.3, y: y1 + (y2 - y1) * 0.3,
+          'text-anchor': 'middle', 'dominant-baseline': 'central',
+        });
+        mark.textContent = '✕';
+        marks.push(mark);
       }
     }
+    this.healthyPath.setAttribute('d', healthy.join(''));
+    this.healthyPath.setAttribute('class', this.detailed ? 'link' : 'link faint');
+    this.cutPath.setAttribute('d', down.join(''));
+    this.cutMarks.replaceChildren(...marks);
+    if (this.hovered) this.hoverTitle.textContent = this.linkTitle(this.hovered);
   }
 
   renderMessages(frame, selection) {
@@ -286,4 +355,13 @@ export class Ring {
     };
     requestAnimationFrame(fade);
   }
+}
+
+/** The distance from point (`x`, `y`) to the segment `e` ({x1, y1, x2, y2}). */
+function segmentDistance(x, y, e) {
+  const dx = e.x2 - e.x1;
+  const dy = e.y2 - e.y1;
+  const length2 = dx * dx + dy * dy;
+  const t = length2 ? Math.max(0, Math.min(1, ((x - e.x1) * dx + (y - e.y1) * dy) / length2)) : 0;
+  return Math.hypot(x - (e.x1 + t * dx), y - (e.y1 + t * dy));
 }
