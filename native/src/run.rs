@@ -101,8 +101,12 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
             ""
         }
     );
+    let closing = entry.clone();
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            closing.close();
+        })
         .await;
     entry.registry.shutdown().await;
     if temporary {

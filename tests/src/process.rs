@@ -250,3 +250,87 @@ pub fn poll<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A server-sent event stream being read: `GET http://{addr}{path}` held open.
+pub struct EventStream {
+    lines: std::io::Lines<std::io::BufReader<Box<dyn std::io::Read + Send>>>,
+}
+
+impl EventStream {
+    /// Opens the stream; panics unless the server answers 200 with `text/event-stream`. The
+    /// whole stream may stay open for at most `limit`.
+    pub fn open(addr: &str, path: &str, limit: Duration) -> EventStream {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(limit))
+            .build()
+            .into();
+        let response = agent
+            .get(format!("http://{addr}{path}"))
+            .call()
+            .unwrap_or_else(|err| panic!("GET {addr}{path}: {err}"));
+        assert_eq!(response.status().as_u16(), 200, "GET {addr}{path}");
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            kind.starts_with("text/event-stream"),
+            "content type {kind:?}"
+        );
+        let reader: Box<dyn std::io::Read + Send> = Box::new(response.into_body().into_reader());
+        EventStream {
+            lines: std::io::BufRead::lines(std::io::BufReader::new(reader)),
+        }
+    }
+
+    /// The next event: its name and its data parsed as JSON (comments skipped); `None` when the
+    /// stream ends or times out.
+    pub fn next_event(&mut self) -> Option<(String, Value)> {
+        let mut name = String::from("message");
+        let mut data = String::new();
+        loop {
+            let line = self.lines.next()?.ok()?;
+            if line.is_empty() {
+                if data.is_empty() {
+                    continue;
+                }
+                return Some((
+                    name,
+                    serde_json::from_str(&data).unwrap_or(Value::String(data)),
+                ));
+            }
+            if let Some(value) = line.strip_prefix("event:") {
+                name = value.trim_start().to_string();
+            } else if let Some(value) = line.strip_prefix("data:") {
+                data.push_str(value.strip_prefix(' ').unwrap_or(value));
+            }
+        }
+    }
+
+    /// Reads the rest of the stream; `true` once it ends, `false` if reading it failed (a
+    /// timeout, say).
+    pub fn until_end(&mut self) -> bool {
+        for line in self.lines.by_ref() {
+            if line.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Reads events until `found` returns `Some` for one; panics saying `what` if the stream
+    /// ends first.
+    pub fn until<T>(&mut self, what: &str, mut found: impl FnMut(&str, &Value) -> Option<T>) -> T {
+        loop {
+            let Some((name, data)) = self.next_event() else {
+                panic!("the event stream ended before {what}");
+            };
+            if let Some(result) = found(&name, &data) {
+                return result;
+            }
+        }
+    }
+}

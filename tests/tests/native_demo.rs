@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use flotilla_tests::process::EventStream;
 use flotilla_tests::process::Proc;
 use flotilla_tests::process::delete;
 use flotilla_tests::process::free_ports;
@@ -502,6 +503,91 @@ fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own
 }
 
 #[test]
+fn the_cluster_event_stream_shows_every_node_link_cuts_services_and_members_leaving() {
+    let demo = Demo::start();
+    let api = demo.api();
+    let mut events = EventStream::open(&api, "/clusters/0/events", Duration::from_secs(60));
+
+    // First the node list, then every node's summary; one of them leads.
+    let members = events.until("the members event", |name, data| {
+        (name == "members").then(|| data["nodes"].as_array().unwrap().len())
+    });
+    assert_eq!(members, 5);
+    let mut latest = std::collections::BTreeMap::new();
+    let leader = events.until("a summary from every node, one a leader", |name, data| {
+        if name == "node" {
+            latest.insert(data["addr"].as_str().unwrap().to_string(), data.clone());
+        }
+        let leader = latest.values().find(|node| node["role"] == "leader")?;
+        (latest.len() == 5).then(|| leader["addr"].as_str().unwrap().to_string())
+    });
+    assert!(
+        latest
+            .values()
+            .all(|node| node["capacity"] == 100 && node["term"].as_u64() >= Some(1))
+    );
+
+    // A link cut through a node's /connections (the seed's request) is published by that node.
+    let (from, to) = (demo.node(4), demo.node(2));
+    let (status, _) = post_raw(&from, "/connections/", &format!(r#"{{"{to}": 0}}"#));
+    assert_eq!(status, 200);
+    events.until("n4 reporting its cut link to n2", |name, data| {
+        (name == "node" && data["addr"] == from.as_str() && data["connections"][&to] == 0)
+            .then_some(())
+    });
+
+    // A service placed by the leader shows as load on the nodes.
+    let (status, _) = post(
+        &api,
+        "/clusters/0/services",
+        &json!({"container": {"label": "web"}, "replicas": 10}),
+    );
+    assert_eq!(status, 201);
+    let mut loads = std::collections::BTreeMap::new();
+    events.until("10 replicas as load over the nodes", |name, data| {
+        if name == "node" {
+            loads.insert(
+                data["addr"].as_str().unwrap().to_string(),
+                data["load"].as_u64().unwrap(),
+            );
+        }
+        (loads.values().sum::<u64>() == 10).then_some(())
+    });
+
+    // A node that leaves the cluster leaves the node list.
+    let leaving = if leader == demo.node(5) {
+        demo.node(1)
+    } else {
+        demo.node(5)
+    };
+    let (host, port) = leaving.rsplit_once(':').unwrap();
+    let (status, removed) = delete(
+        &api,
+        "/clusters/0/nodes",
+        &json!({"host": host, "port": port}),
+    );
+    assert_eq!(status, 200, "{removed}");
+    events.until("a members event without the removed node", |name, data| {
+        let nodes = data["nodes"].as_array()?;
+        (name == "members" && nodes.len() == 4 && !nodes.contains(&json!(leaving))).then_some(())
+    });
+
+    // One node's own stream: its summary, then its changes (n3 is not involved in the cut; n2
+    // may be, since n4 may lead and no longer reach it).
+    let third = demo.node(3);
+    let mut own = EventStream::open(&third, "/events", Duration::from_secs(20));
+    own.until("n3 knowing 3 peers after the removal", |name, data| {
+        assert_eq!((name, &data["addr"]), ("node", &json!(third)));
+        (data["connections"].as_object()?.len() == 3).then_some(())
+    });
+
+    // An unknown cluster has no stream.
+    let (status, error) = get(&api, "/clusters/nope/events");
+    assert_eq!(status, 404);
+    assert!(error["error"].as_str().unwrap().contains("nope"), "{error}");
+}
+
+#[test]
 fn sigterm_stops_the_demo_cleanly_and_a_restart_on_its_data_dir_keeps_everything() {
     let mut demo = Demo::start();
     let api = demo.api();
@@ -511,6 +597,10 @@ fn sigterm_stops_the_demo_cleanly_and_a_restart_on_its_data_dir_keeps_everything
         &json!({"container": {"label": "kept"}, "replicas": 12}),
     );
     assert_eq!(status, 201, "{created}");
+    // Open event streams (the cluster's and a node's) do not hold the demo up.
+    let mut cluster_events = EventStream::open(&api, "/clusters/0/events", Duration::from_secs(30));
+    let mut node_events = EventStream::open(&demo.node(1), "/events", Duration::from_secs(30));
+    assert!(cluster_events.next_event().is_some() && node_events.next_event().is_some());
     demo.proc.terminate();
     assert_eq!(
         demo.proc.wait_exit(Duration::from_secs(15)),
@@ -519,6 +609,10 @@ fn sigterm_stops_the_demo_cleanly_and_a_restart_on_its_data_dir_keeps_everything
         demo.proc.log()
     );
     assert_eq!(get(&api, "/clusters").0, 0, "nothing serves after the exit");
+    assert!(
+        cluster_events.until_end() && node_events.until_end(),
+        "the streams ended"
+    );
     assert_eq!(get(&demo.node(1), "/stats").0, 0, "the nodes stopped too");
 
     demo.proc.restart();

@@ -19,6 +19,7 @@ use axum::routing::post;
 use flotilla_core::raft::Member;
 use serde_json::Value;
 use serde_json::json;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower_http::services::ServeDir;
 
@@ -46,6 +47,8 @@ pub struct Entry {
     /// Host name nodes are advertised under (`localhost` in the demo).
     pub advertise_host: String,
     http: reqwest::Client,
+    /// Turns `true` when the demo stops, ending the event streams it serves.
+    closing: watch::Sender<bool>,
 }
 
 impl Entry {
@@ -56,7 +59,18 @@ impl Entry {
             web_dir,
             advertise_host,
             http: reqwest::Client::new(),
+            closing: watch::channel(false).0,
         }
+    }
+
+    /// Ends the long-lived responses (event streams), so a graceful shutdown can finish.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// A receiver that turns `true` once [`Entry::close`] is called.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// Sends a JSON request to a node's public API; `Err` if the node did not answer at all.
@@ -171,6 +185,7 @@ pub fn router(entry: Arc<Entry>) -> Router {
         .route("/clusters/{id}", get(cluster_nodes))
         .route("/clusters/{id}/stats", get(cluster_state))
         .route("/clusters/{id}/state", get(cluster_state))
+        .route("/clusters/{id}/events", get(super::live::cluster_events))
         .route("/clusters/{id}/service", post(create_services))
         .route(
             "/clusters/{id}/services",

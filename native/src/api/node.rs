@@ -13,6 +13,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::response::Response;
+use axum::response::sse::Event;
+use axum::response::sse::KeepAlive;
+use axum::response::sse::Sse;
 use axum::routing::get;
 use axum::routing::post;
 use flotilla_core::model::Command;
@@ -21,6 +24,7 @@ use flotilla_core::model::parse_scale_request;
 use flotilla_core::model::parse_service_request;
 use flotilla_core::raft::Applied;
 use flotilla_core::raft::Member;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -40,6 +44,7 @@ use crate::transport::wire::Proposal;
 pub fn router(ctx: Arc<NodeCtx>) -> Router {
     Router::new()
         .route("/stats", get(stats))
+        .route("/events", get(events))
         .route("/state", get(state))
         .route("/connections", get(connections).post(set_connections))
         .route("/connections/", get(connections).post(set_connections))
@@ -64,6 +69,16 @@ async fn stats(
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
     Ok(Json(status::node_stats(&ctx, query.from, query.limit)).into_response())
+}
+
+/// `GET /events`: the node's summary (`/stats` without the log) as server-sent events named
+/// `node`, the current one first, then each change.
+async fn events(State(ctx): State<Arc<NodeCtx>>) -> Response {
+    let stream = crate::node::events::summaries(ctx)
+        .map(|summary| Event::default().event("node").json_data(summary));
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(super::live::KEEP_ALIVE))
+        .into_response()
 }
 
 async fn state(State(ctx): State<Arc<NodeCtx>>) -> Response {

@@ -5,6 +5,7 @@
 //! the caller already bound (so "port in use" is reported before anything starts). The demo
 //! runs several nodes in one process; `flotilla node` runs one.
 
+pub mod events;
 pub mod propose;
 pub mod status;
 
@@ -154,6 +155,11 @@ impl NodeCtx {
     /// Asks the node to shut down (its server stops accepting, then Raft stops).
     pub fn request_stop(&self) {
         self.stop.send_replace(true);
+    }
+
+    /// A receiver that turns `true` when the node is asked to stop.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
     }
 
     /// The members (voters and learners) of the membership this node currently knows, by id.

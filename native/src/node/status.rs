@@ -1,5 +1,6 @@
-//! What a node reports about itself (`GET /stats`) and about the cluster as it sees it
-//! (`GET /state`): plain serialisable views built from openraft's metrics and the stores.
+//! What a node reports about itself (`GET /stats`, and `GET /events` as it changes) and about
+//! the cluster as it sees it (`GET /state`): plain serialisable views built from openraft's
+//! metrics and the stores.
 
 use std::collections::BTreeMap;
 
@@ -55,9 +56,11 @@ pub struct LogPage {
     pub entries: Vec<LogEntryView>,
 }
 
-/// What `GET /stats` answers.
-#[derive(Clone, Debug, Serialize)]
-pub struct NodeStats {
+/// What a node says about itself in a few dozen bytes: role, term, vote, leader, indexes,
+/// load and links. `GET /stats` adds a page of the log; `GET /events` publishes it each time it
+/// changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeSummary {
     /// Raft id.
     pub id: u64,
     /// Human name.
@@ -91,6 +94,14 @@ pub struct NodeStats {
     /// As leader: for each member, the highest log index known to be stored there (its
     /// "match index"); `None` on other nodes.
     pub replication: Option<BTreeMap<u64, u64>>,
+}
+
+/// What `GET /stats` answers: the summary and a page of the log.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeStats {
+    /// Everything but the log.
+    #[serde(flatten)]
+    pub summary: NodeSummary,
     /// A page of its log.
     pub log: LogPage,
 }
@@ -146,18 +157,10 @@ fn replication(ctx: &NodeCtx) -> Option<BTreeMap<u64, u64>> {
     )
 }
 
-/// This node's stats with the log page starting at `from` (default: the last entries).
-pub fn node_stats(ctx: &NodeCtx, from: Option<u64>, limit: Option<u64>) -> NodeStats {
+/// This node's summary, as of now.
+pub fn node_summary(ctx: &NodeCtx) -> NodeSummary {
     let facts = raft_facts(ctx);
-    let limit = limit.unwrap_or(DEFAULT_LOG_PAGE).clamp(1, MAX_LOG_PAGE);
-    let last_index = ctx.log.last_index();
-    let first_index = ctx.log.purged_index() + 1;
-    let from = from.unwrap_or_else(|| last_index.saturating_sub(limit - 1).max(first_index));
-    let entries = ctx
-        .log
-        .entries(from..from.saturating_add(limit))
-        .unwrap_or_default();
-    NodeStats {
+    NodeSummary {
         id: ctx.id,
         name: ctx.name.clone(),
         addr: ctx.addr.clone(),
@@ -171,7 +174,7 @@ pub fn node_stats(ctx: &NodeCtx, from: Option<u64>, limit: Option<u64>) -> NodeS
         }),
         commit_index: facts.commit_index,
         last_applied: facts.last_applied,
-        last_log_index: facts.last_log_index.max(last_index),
+        last_log_index: facts.last_log_index.max(ctx.log.last_index()),
         snapshot_index: ctx.state_machine.core().snapshot_index(),
         capacity: ctx.capacity,
         load: ctx
@@ -181,6 +184,21 @@ pub fn node_stats(ctx: &NodeCtx, from: Option<u64>, limit: Option<u64>) -> NodeS
             .unwrap_or(0),
         connections: connections(ctx),
         replication: replication(ctx),
+    }
+}
+
+/// This node's stats with the log page starting at `from` (default: the last entries).
+pub fn node_stats(ctx: &NodeCtx, from: Option<u64>, limit: Option<u64>) -> NodeStats {
+    let limit = limit.unwrap_or(DEFAULT_LOG_PAGE).clamp(1, MAX_LOG_PAGE);
+    let last_index = ctx.log.last_index();
+    let first_index = ctx.log.purged_index() + 1;
+    let from = from.unwrap_or_else(|| last_index.saturating_sub(limit - 1).max(first_index));
+    let entries = ctx
+        .log
+        .entries(from..from.saturating_add(limit))
+        .unwrap_or_default();
+    NodeStats {
+        summary: node_summary(ctx),
         log: LogPage {
             from,
             limit,
