@@ -101,6 +101,10 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
             ""
         }
     );
+    println!(
+        "Page: http://{advertise}:{port}/ (Raft simulated in the browser) and http://{advertise}:{port}/?live=0 (this cluster, live)",
+        port = args.port
+    );
     let closing = entry.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -33,7 +33,8 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn dist() -> PathBuf {
+/// The built page (`web/dist/`); panics saying how to build it when it is missing.
+pub fn dist() -> PathBuf {
     let dist = workspace_root().join("web").join("dist");
     for file in [
         "index.html",
@@ -270,10 +271,12 @@ impl Browser {
 
     /// Opens the page with `query` and waits for its hook.
     pub async fn load(&self, query: &str) {
-        self.client
-            .goto(&self.server.url(query))
-            .await
-            .expect("navigate to the page");
+        self.load_url(&self.server.url(query)).await;
+    }
+
+    /// Opens the page at `url` (served by anything: the demo, say) and waits for its hook.
+    pub async fn load_url(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate to the page");
         self.wait("the page to start (window.flotilla.ready)", 20, |b| {
             Box::pin(async move {
                 b.js("return !!(window.flotilla && window.flotilla.ready)")

@@ -14,6 +14,9 @@ use std::time::Duration;
 use fantoccini::Locator;
 use flotilla_core::sim::{SimConfig, Simulation, Workload};
 use flotilla_tests::browser::Browser;
+use flotilla_tests::browser::dist;
+use flotilla_tests::process::Proc;
+use flotilla_tests::process::free_ports;
 use serde_json::{Value, json};
 
 fn nodes(snapshot: &Value) -> Vec<&Value> {
@@ -463,4 +466,135 @@ async fn the_guided_tour_shows_an_election_replication_two_leaders_and_healing()
     );
     browser.assert_clean().await;
     browser.close().await;
+}
+
+/// Presses `key` on the page, as a user does.
+async fn press(browser: &Browser, key: &str) {
+    browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .expect("the body")
+        .send_keys(key)
+        .await
+        .unwrap_or_else(|err| panic!("press {key}: {err}"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service() {
+    let api = free_ports(7);
+    let data = tempfile::tempdir().expect("temp dir");
+    let demo = Proc::start(
+        &[
+            "demo",
+            "--port",
+            &api.to_string(),
+            "--nodes",
+            "5",
+            "--data-dir",
+            data.path().join("data").to_str().unwrap(),
+            "--web-dir",
+            dist().to_str().unwrap(),
+        ],
+        &format!("localhost:{api}"),
+        data.path(),
+        "demo",
+    );
+    let browser = Browser::open().await;
+    // The page the demo serves, following its cluster "0".
+    browser
+        .load_url(&format!("http://localhost:{api}/?live=0"))
+        .await;
+    assert_eq!(
+        browser.js("return window.flotilla.live()").await,
+        json!(true)
+    );
+    browser
+        .wait_state("five nodes and a leader, from the event stream", 20, |s| {
+            nodes(s).len() == 5 && leader_term(s).is_some()
+        })
+        .await;
+    let snapshot = browser.snapshot().await;
+    let (old, term) = leader_term(&snapshot).expect("a leader");
+
+    // Cutting every link of the leader by clicking them: the others elect a new leader.
+    let others: Vec<u64> = nodes(&snapshot)
+        .iter()
+        .filter_map(|n| n["id"].as_u64())
+        .filter(|id| *id != old)
+        .collect();
+    for &other in &others {
+        browser.click_link(old, other).await;
+        browser.click_link(other, old).await;
+    }
+    browser
+        .wait_state(
+            "every link of the old leader cut, as the nodes report",
+            10,
+            |s| s["cut"].as_array().map_or(0, Vec::len) == 2 * others.len(),
+        )
+        .await;
+    browser
+        .wait_state("a new leader in a higher term", 20, |s| {
+            nodes(s).iter().any(|n| {
+                n["role"] == "leader"
+                    && n["id"].as_u64() != Some(old)
+                    && n["term"].as_u64() > Some(term)
+            })
+        })
+        .await;
+    browser.screenshot("live-partitioned").await;
+
+    // `h` heals every link: one leader, one term again.
+    press(&browser, "h").await;
+    browser
+        .wait_state("healed links and one leader everyone follows", 20, |s| {
+            let Some((leader, term)) = leader_term(s) else {
+                return false;
+            };
+            s["cut"] == json!([])
+                && nodes(s).iter().all(|n| {
+                    n["term"].as_u64() == Some(term) && n["leader"].as_u64() == Some(leader)
+                })
+        })
+        .await;
+
+    // A service submitted from the form is placed by the real cluster and shown.
+    let label = browser
+        .client
+        .find(Locator::Id("service-label"))
+        .await
+        .expect("the label field");
+    label.clear().await.expect("clear the label");
+    label.send_keys("live-web").await.expect("type a label");
+    browser
+        .client
+        .find(Locator::Css("#service-form button"))
+        .await
+        .expect("the submit button")
+        .click()
+        .await
+        .expect("submit");
+    browser
+        .wait_state("the service's 3 replicas as load on the nodes", 20, |s| {
+            let load: u64 = nodes(s).iter().filter_map(|n| n["load"].as_u64()).sum();
+            let listed = s["services"].as_array().is_some_and(|list| {
+                list.iter()
+                    .any(|svc| svc["label"] == "live-web" && svc["running"] == 3)
+            });
+            load == 3 && listed
+        })
+        .await;
+    let events = browser.js("return window.flotilla.eventLines()").await;
+    let events = events.as_array().expect("event lines");
+    assert!(
+        events
+            .iter()
+            .any(|line| line.as_str().is_some_and(|l| l.contains("link cut"))),
+        "the event log names the cuts: {events:?}"
+    );
+    browser.screenshot("live").await;
+    browser.assert_clean().await;
+    browser.close().await;
+    drop(demo);
 }

@@ -581,6 +581,23 @@ fn the_cluster_event_stream_shows_every_node_link_cuts_services_and_members_leav
         (data["connections"].as_object()?.len() == 3).then_some(())
     });
 
+    // The node list with longer log tails (what the page's log panel reads), and a bad tail.
+    let (status, stats) = get(&api, "/clusters/0?limit=2");
+    assert_eq!(status, 200);
+    for node in stats["nodes"].as_array().unwrap() {
+        assert_eq!(node["log"]["limit"], 2, "{node}");
+        assert!(
+            node["log"]["entries"].as_array().unwrap().len() <= 2,
+            "{node}"
+        );
+    }
+    let (status, error) = get(&api, "/clusters/0?limit=many");
+    assert_eq!(status, 400, "{error}");
+    assert!(
+        error["error"].as_str().unwrap().contains("limit"),
+        "{error}"
+    );
+
     // An unknown cluster has no stream.
     let (status, error) = get(&api, "/clusters/nope/events");
     assert_eq!(status, 404);

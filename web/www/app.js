@@ -3,12 +3,15 @@
 // the frame's duration × speed, nothing when paused), turns clicks and keys into actions on the
 // cluster, and keeps the seed, settings and every action with its virtual instant in the URL, so
 // a shared link replays the same run and the time slider can rebuild any earlier moment.
+// In live mode (`?live=<cluster>`, on the page `flotilla demo` serves) it draws a running
+// native cluster from live.js instead, and sends actions to it over HTTP.
 // `window.flotilla` is a small read-only hook for tests (state, not pixels).
 
 import init, { Cluster, trace } from './flotilla_web.js';
 import { Ring, secs } from './ring.js';
 import { renderInspector, renderServices, appendEvents, renderLogs } from './panels.js';
 import { STEPS } from './tour.js';
+import { LiveCluster } from './live.js';
 
 const $ = (id) => document.getElementById(id);
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
@@ -68,6 +71,10 @@ function readUrl() {
     pace: q.get('pace') === 'fast' ? 'fast' : 'watchable',
     speed: q.has('speed') && speed > 0 ? clamp(speed, 0.1, 100) : 1,
     actions: decodeActions(q.get('a') || ''),
+    // Live mode: the cluster to follow (`?live` alone: the demo's cluster "0") and the server
+    // (`?api=`; default: the one serving this page).
+    live: q.has('live') ? q.get('live') || '0' : null,
+    api: q.get('api') || './',
   };
 }
 
@@ -90,10 +97,13 @@ const app = {
   scrubbing: false,
   /** The guided tour's current step (index into STEPS), or null when no tour is on. */
   tourStep: null,
+  /** In live mode, the running cluster followed (a LiveCluster); null when simulating. */
+  live: null,
 };
 
 /** Writes seed, settings and actions into the URL without reloading. */
 function writeUrl() {
+  if (app.live) return;
   const q = new URLSearchParams();
   q.set('seed', app.settings.seed);
   q.set('nodes', app.settings.nodes);
@@ -218,18 +228,25 @@ function statusText(frame) {
 
 /** Draws the current state; `full` also refreshes the slower panels. */
 function draw(full = false) {
-  const frame = JSON.parse(app.cluster.frame());
+  const live = app.live;
+  if (live) {
+    const events = live.takeEvents();
+    for (const event of events) if (app.lines.length < 50000) app.lines.push(event.text);
+    if (events.length) appendEvents($('events'), events, false);
+    live.refreshPanels();
+  }
+  const frame = live ? live.frame() : JSON.parse(app.cluster.frame());
   app.frame = frame;
   app.ring.render(frame, app.selection);
   app.frames += 1;
   if (full || app.frames % 6 === 0) {
-    renderLogs($('logs'), frame, JSON.parse(app.cluster.logs()));
-    app.services = JSON.parse(app.cluster.services());
+    renderLogs($('logs'), frame, live ? live.logs : JSON.parse(app.cluster.logs()));
+    app.services = live ? live.services : JSON.parse(app.cluster.services());
     renderServices($('service-list'), app.services);
-    renderInspector($('inspector'), frame, app.selection, app.messages);
+    renderInspector($('inspector'), frame, app.selection, app.messages, Boolean(live));
     if (app.tourStep !== null) renderTourText(frame);
   }
-  const status = statusText(frame);
+  const status = live ? liveStatusText(frame) : statusText(frame);
   const statusEl = $('status');
   const key = `${status.main}|${status.extra}`;
   if (statusEl.dataset.key !== key && !(flashTimer && statusEl.dataset.main === status.main)) {
@@ -242,10 +259,34 @@ function draw(full = false) {
   }
   $('clock').textContent = `${frame.now.toFixed(1)} s`;
   const slider = $('time');
-  if (!app.scrubbing) {
+  if (!app.scrubbing && !live) {
     slider.max = (app.maxNanos / 1e9).toFixed(1);
     slider.value = frame.now.toFixed(1);
     $('time-out').textContent = `${frame.now.toFixed(1)} s`;
+  }
+}
+
+/** The status line in live mode: the simulation's, prefixed with what is followed. */
+function liveStatusText(frame) {
+  const live = app.live;
+  if (!live.connected && !frame.nodes.length) {
+    return { main: `Live: connecting to cluster ${live.cluster} at ${live.base.host}…`, extra: '' };
+  }
+  const status = statusText(frame);
+  const silent = frame.nodes.filter((n) => n.unreachable).length;
+  const extra = [`cluster ${live.cluster} at ${live.base.host}`];
+  if (!live.connected) extra.push('event stream lost, reconnecting');
+  if (frame.cut.length) extra.push(`${frame.cut.length} link${frame.cut.length > 1 ? 's' : ''} cut`);
+  if (silent) extra.push(`${silent} node${silent > 1 ? 's' : ''} not answering`);
+  return { main: `Live · ${status.main}`, extra: extra.join(' · ') };
+}
+
+/** Runs a live-mode action (a promise of an HTTP exchange); a refusal shows as a notice. */
+function liveAct(run) {
+  try {
+    Promise.resolve(run()).catch((error) => flash(String(error.message || error)));
+  } catch (error) {
+    flash(String(error.message || error));
   }
 }
 
@@ -362,11 +403,37 @@ function toggleHelp(show) {
   if (!help.hidden) $('help-close').focus();
 }
 
+/** The keys in live mode: the scenarios a running cluster can be put through from here. */
+function liveKeys() {
+  const live = app.live;
+  const leader = () => {
+    const found = live.leader();
+    if (!found) throw new Error('no leader to isolate right now');
+    return found.id;
+  };
+  const simulationOnly = () => flash('live mode follows a real cluster: time, timers and restarts are its own');
+  return {
+    c: () => liveAct(() => live.submitService(`job-${app.frames % 1000}`, 3)),
+    i: () => liveAct(() => live.isolate(leader())),
+    h: () => liveAct(() => live.healAll()),
+    ' ': simulationOnly, n: simulationOnly, t: simulationOnly, a: simulationOnly, r: simulationOnly,
+    p: simulationOnly, '+': simulationOnly, '-': simulationOnly, g: simulationOnly,
+  };
+}
+
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.matches('input, textarea') && event.key !== 'Escape') return;
   const frame = app.frame;
-  const keys = {
+  const keys = app.live ? {
+    ...liveKeys(),
+    '?': () => toggleHelp(),
+    Escape: () => {
+      toggleHelp(false);
+      app.selection = null;
+      draw(true);
+    },
+  } : {
     ' ': () => setPlaying(!app.playing),
     n: step,
     '[': () => setSpeed(app.speed / 1.5),
@@ -406,6 +473,7 @@ function wire() {
       draw(true);
     },
     onLink: (from, to) => {
+      if (app.live) return liveAct(() => app.live.toggleLink(from, to));
       const cut = app.frame.cut.some(([a, b]) => a === from && b === to);
       act(cut ? 'heal' : 'cut', from, to);
     },
@@ -438,6 +506,16 @@ function wire() {
     const button = e.target.closest('button[data-act]');
     if (!button) return;
     const id = Number(button.dataset.id);
+    if (app.live) {
+      const live = app.live;
+      const run = {
+        client: () => live.submitService(`job-${app.frames % 1000}`, 3),
+        isolate: () => live.isolate(id),
+        heal_links: () => live.setLinks(app.frame.cut.filter(([a, b]) => a === id || b === id), true),
+      }[button.dataset.act];
+      if (run) liveAct(run);
+      return;
+    }
     if (button.dataset.act === 'client') clientRequest(id);
     else act(button.dataset.act, id);
   });
@@ -445,6 +523,7 @@ function wire() {
     e.preventDefault();
     const label = $('service-label').value.trim() || 'web';
     const replicas = clamp(Math.floor(Number($('service-replicas').value) || 1), 1, 200);
+    if (app.live) return liveAct(() => app.live.submitService(label, replicas));
     act('submit_service', entryNode(), label, replicas);
   });
   document.addEventListener('keydown', onKey);
@@ -459,7 +538,7 @@ function tick(now) {
   const started = performance.now();
   const dt = last ? Math.min(0.1, (now - last) / 1000) : 0;
   last = now;
-  if (app.playing && dt > 0) advanceTo(app.cluster.now_nanos() + Math.round(dt * app.speed * 1e9));
+  if (!app.live && app.playing && dt > 0) advanceTo(app.cluster.now_nanos() + Math.round(dt * app.speed * 1e9));
   draw();
   frameWork.push(performance.now() - started);
   if (frameWork.length > 1000) frameWork.shift();
@@ -507,6 +586,8 @@ function hook() {
     /** The client coordinates of a point on the line of link `from → to`, where a pointer
      *  clicks it (tests click there; the page finds the link from the point). */
     linkPoint: (from, to) => app.ring.clientPoint(from, to),
+    /** Whether the page follows a running cluster (live mode) rather than simulating one. */
+    live: () => Boolean(app.live),
     /** Work per frame (ms) of the recent frames; `reset` starts a new measurement. */
     frameWork: (reset = false) => (reset ? frameWork.splice(0) : frameWork.slice()),
     /** The guided tour's step (0-based), or null. */
@@ -516,8 +597,20 @@ function hook() {
   };
 }
 
+/** Live mode: follows a running cluster; the simulation (and its wasm) is not loaded. */
+function startLive() {
+  document.body.classList.add('live');
+  app.live = new LiveCluster(app.settings.api, app.settings.live, flash);
+  app.selection = null;
+  wire();
+  draw(true);
+  window.flotilla = hook();
+  requestAnimationFrame(tick);
+}
+
 async function main() {
   app.settings = readUrl();
+  if (app.settings.live !== null) return startLive();
   setSpeed(app.settings.speed);
   $('seed').value = app.settings.seed;
   $('nodes').value = app.settings.nodes;

@@ -27,20 +27,21 @@ function setHtml(element, html) {
   }
 }
 
-/** The inspector card. `act(op, ...args)` performs an action on the cluster. */
-export function renderInspector(element, frame, selection, lastMessages) {
+/** The inspector card: the selected node or message, else what the page shows. `live`: the
+ *  page follows a running cluster (live mode), which offers other actions. */
+export function renderInspector(element, frame, selection, lastMessages, live = false) {
   if (selection && selection.node !== undefined) {
     const node = frame.nodes.find((n) => n.id === selection.node);
-    if (node) return setHtml(element, nodeHtml(node, frame));
+    if (node) return setHtml(element, nodeHtml(node, frame, live));
   }
   if (selection && selection.message !== undefined) {
     const message = frame.messages.find((m) => m.id === selection.message) || lastMessages.get(selection.message);
     if (message) return setHtml(element, messageHtml(message, frame));
   }
-  setHtml(element, explainHtml(frame));
+  setHtml(element, live ? liveExplainHtml(frame) : explainHtml(frame));
 }
 
-function nodeHtml(node, frame) {
+function nodeHtml(node, frame, live) {
   const running = node.role !== 'down';
   const timer = node.election_timeout_in ? `${secs(node.election_timeout_in).toFixed(1)} s` : '—';
   const rows = [
@@ -50,20 +51,25 @@ function nodeHtml(node, frame) {
     ['applied', node.applied_index], ['snapshot', node.snapshot_index],
     ['load', `${node.load}/${node.capacity}`], ['voter', node.voter ? 'yes' : 'no'],
   ];
+  if (live) rows.splice(3, 1, ['address', node.addr]);
   let peers = '';
   if (node.role === 'leader' && node.peers.length) {
     peers = `<table><tr><th>peer</th><th>next</th><th>match</th></tr>${node.peers
-      .map((p) => `<tr><td>n${p.id}</td><td>${p.next_index}</td><td>${p.match_index}</td></tr>`)
+      .map((p) => `<tr><td>n${p.id}</td><td>${p.next_index ?? '—'}</td><td>${p.match_index}</td></tr>`)
       .join('')}</table>`;
   }
-  const actions = running
+  const liveActions = `<button data-act="isolate" data-id="${node.id}" class="danger">Isolate</button>
+       <button data-act="heal_links" data-id="${node.id}">Heal its links</button>
+       <button data-act="client" data-id="${node.id}">Client request</button>`;
+  const unreachable = node.unreachable ? `<p class="empty">Not answering: ${esc(node.unreachable)}</p>` : '';
+  const actions = live ? unreachable + liveActions : running
     ? `<button data-act="crash" data-id="${node.id}" class="danger">Crash</button>
        <button data-act="time_out" data-id="${node.id}">Time out now</button>
        <button data-act="client" data-id="${node.id}">Client request</button>
        <button data-act="isolate" data-id="${node.id}">Isolate</button>
        <button data-act="remove_node" data-id="${node.id}">Remove</button>`
     : `<button data-act="restart" data-id="${node.id}" class="primary">Restart</button>`;
-  return `<h2>n${node.id} <span class="pill ${node.role}">${node.role === 'down' ? 'crashed' : node.role}</span>
+  return `<h2>n${node.id} <span class="pill ${node.role}">${node.role === 'down' ? (node.unreachable ? 'not answering' : 'crashed') : node.role}</span>
     <small>${frame.leader === node.id ? 'leads the cluster' : ''}</small></h2>
     <dl class="kv">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
     ${peers}<div class="actions">${actions}</div>`;
@@ -89,6 +95,16 @@ function explainHtml(frame) {
     <p>${frame.nodes.length} servers run <b>Raft</b> (the real openraft code, compiled to WebAssembly) to agree on one log of commands.</p>
     <p>${now}</p>
     <p><b>Try it:</b> click a link to cut it, click a node to crash it, press <b>i</b> to isolate the leader or <b>?</b> for more. New to Raft? Press <b>g</b> (or <b>Tour</b>) for a guided tour.</p></div>`;
+}
+
+function liveExplainHtml(frame) {
+  const leader = frame.nodes.find((n) => n.id === frame.leader);
+  const now = leader
+    ? `<b>n${leader.id}</b> leads in term ${leader.term}.`
+    : 'No node leads right now.';
+  return `<h2>Live: a running cluster</h2><div class="explain">
+    <p>These ${frame.nodes.length} nodes are real <code>flotilla</code> processes speaking Raft over HTTP; every change here is one they reported on their event streams. ${now}</p>
+    <p><b>Try it:</b> click a link to cut it (sent to that node's <code>/connections</code>), press <b>i</b> to isolate the leader and watch the others elect a new one, <b>h</b> to heal, <b>c</b> for a client request. Time is real: there is no pause or replay here.</p></div>`;
 }
 
 /** The services panel: a row per service, a bar segment per node holding replicas. */

@@ -231,11 +231,17 @@ export class Ring {
         node.group.setAttribute('class', className);
         node.className = className;
       }
-      text(node.role, snapshot.role === 'down' ? 'crashed' : snapshot.role);
+      text(node.role, snapshot.role === 'down' ? (snapshot.unreachable ? 'silent' : 'crashed') : snapshot.role);
       const left = snapshot.election_timeout_in ? secs(snapshot.election_timeout_in) : null;
       const fraction = left === null ? 0 : Math.max(0, Math.min(1, left / maxTimeout));
       node.timer.setAttribute('stroke-dasharray', `${(node.circumference * fraction).toFixed(1)} ${node.circumference.toFixed(1)}`);
-      node.track.setAttribute('display', left === null ? 'none' : 'inline');
+      // No timer (a leader, a crashed node, live mode): no arc, not even its round cap's dot.
+      const shown = left === null ? 'none' : 'inline';
+      if (node.timerShown !== shown) {
+        node.track.setAttribute('display', shown);
+        node.timer.setAttribute('display', shown);
+        node.timerShown = shown;
+      }
       if (node.info) {
         const vote = snapshot.voted_for ? ` · voted n${snapshot.voted_for}` : '';
         text(node.info, `term ${snapshot.term}${vote}`);

@@ -9,7 +9,9 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::extract::Path;
+use axum::extract::Query;
 use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
 use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -17,6 +19,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::routing::post;
 use flotilla_core::raft::Member;
+use serde::Deserialize;
 use serde_json::Value;
 use serde_json::json;
 use tokio::sync::watch;
@@ -29,6 +32,7 @@ use super::requests::parse_node_request;
 use crate::error::ApiError;
 use crate::links::canonical;
 use crate::node::StartMode;
+use crate::node::status::MAX_LOG_PAGE;
 use crate::registry::Registry;
 use crate::registry::SpawnRequest;
 
@@ -220,12 +224,22 @@ async fn list_clusters(State(entry): State<Arc<Entry>>) -> Response {
     Json(json!({ "clusters": clusters })).into_response()
 }
 
-/// `GET /clusters/:id`: every node's stats (with the last few log entries).
+/// Query of `GET /clusters/:id`: how many of each node's last log entries to include.
+#[derive(Debug, Deserialize)]
+struct LogTail {
+    limit: Option<u64>,
+}
+
+/// `GET /clusters/:id`: every node's stats with its last `?limit=` log entries (default 5, at
+/// most `MAX_LOG_PAGE`).
 async fn cluster_nodes(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
+    query: Result<Query<LogTail>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let stats = entry.all_stats(&id, 5).await?;
+    let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
+    let limit = query.limit.unwrap_or(5).clamp(1, MAX_LOG_PAGE);
+    let stats = entry.all_stats(&id, limit).await?;
     let leader = Entry::leader_of(&stats);
     let nodes: Vec<Value> = stats
         .into_iter()
