@@ -244,29 +244,36 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session with chromium");
-        // The page must read well in a 1280x720 viewport: size the window so the viewport is.
-        client
-            .set_window_size(1280, 720)
-            .await
-            .expect("size the window");
-        let inner = client
-            .execute("return [window.innerWidth, window.innerHeight]", vec![])
-            .await
-            .expect("the viewport size");
-        let (w, h) = (
-            inner[0].as_u64().unwrap_or(1280),
-            inner[1].as_u64().unwrap_or(720),
-        );
-        client
-            .set_window_size(2560 - w as u32, 1440 - h as u32)
-            .await
-            .expect("size the window");
-        Browser {
+        let browser = Browser {
             server,
             client,
             _driver: driver,
             _lock: lock,
-        }
+        };
+        // The page must read well in a 1280x720 viewport: size the window so the viewport is.
+        browser.set_viewport(1280, 720).await;
+        browser
+    }
+
+    /// Sizes the window so that the page's viewport is `width` x `height` CSS pixels.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("size the window");
+        let inner = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight]", vec![])
+            .await
+            .expect("the viewport size");
+        let (w, h) = (
+            inner[0].as_u64().unwrap_or(u64::from(width)) as u32,
+            inner[1].as_u64().unwrap_or(u64::from(height)) as u32,
+        );
+        self.client
+            .set_window_size(2 * width - w, 2 * height - h)
+            .await
+            .expect("size the window");
     }
 
     /// Opens the page with `query` and waits for its hook.

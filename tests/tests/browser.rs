@@ -598,3 +598,79 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
     browser.close().await;
     drop(demo);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn at_phone_width_the_page_fits_and_links_are_cut_by_keyboard() {
+    let browser = Browser::open().await;
+    browser.set_viewport(390, 844).await;
+    browser.load("?seed=2").await;
+    browser.js("window.flotilla.runTo(10)").await;
+    let layout = browser
+        .js(
+            "const ring = document.getElementById('ring').getBoundingClientRect();\
+             const play = document.getElementById('play').getBoundingClientRect();\
+             return { viewport: window.innerWidth, page: document.documentElement.scrollWidth,\
+                      ring: [ring.left, ring.right, ring.height], play: [play.left, play.right] };",
+        )
+        .await;
+    let viewport = layout["viewport"].as_f64().unwrap();
+    assert!(viewport <= 400.0, "a phone-width viewport: {layout}");
+    assert!(
+        layout["page"].as_f64() <= Some(viewport),
+        "nothing wider than the screen (no sideways scrolling): {layout}"
+    );
+    let ring = &layout["ring"];
+    assert!(
+        ring[0].as_f64() >= Some(0.0)
+            && ring[1].as_f64() <= Some(viewport)
+            && ring[2].as_f64() >= Some(300.0),
+        "the ring fills the width: {layout}"
+    );
+    let play = &layout["play"];
+    assert!(
+        play[0].as_f64() >= Some(0.0) && play[1].as_f64() <= Some(viewport),
+        "{layout}"
+    );
+
+    // By keyboard: Enter on a node opens its inspector; Enter on a link's button cuts it, and
+    // the focus stays on that button, so Enter again heals it.
+    browser
+        .js("document.querySelector('#ring [data-node=\"1\"]').focus()")
+        .await;
+    let enter = "\u{E007}";
+    let active = browser
+        .client
+        .active_element()
+        .await
+        .expect("the focused node");
+    active.send_keys(enter).await.expect("press Enter on n1");
+    browser
+        .js("document.querySelector('#inspector button[data-act=\"toggle_link\"][data-from=\"1\"][data-to=\"2\"]').focus()")
+        .await;
+    let active = browser
+        .client
+        .active_element()
+        .await
+        .expect("the focused link");
+    active.send_keys(enter).await.expect("press Enter on n1→n2");
+    assert_eq!(
+        browser.snapshot().await["cut"],
+        json!([[1, 2]]),
+        "n1→n2 cut"
+    );
+    let active = browser
+        .client
+        .active_element()
+        .await
+        .expect("the focused link");
+    assert_eq!(
+        active.attr("data-to").await.expect("an attribute"),
+        Some("2".to_string()),
+        "the focus stays on the link's button"
+    );
+    active.send_keys(enter).await.expect("press Enter again");
+    assert_eq!(browser.snapshot().await["cut"], json!([]), "n1→n2 healed");
+    browser.screenshot("phone").await;
+    browser.assert_clean().await;
+    browser.close().await;
+}

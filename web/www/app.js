@@ -466,17 +466,20 @@ function onKey(event) {
   action();
 }
 
+/** Cuts the directed link `from → to` if it is up, heals it if it is cut. */
+function toggleLink(from, to) {
+  if (app.live) return liveAct(() => app.live.toggleLink(from, to));
+  const cut = app.frame.cut.some(([a, b]) => a === from && b === to);
+  return act(cut ? 'heal' : 'cut', from, to);
+}
+
 function wire() {
   app.ring = new Ring($('ring'), $('ring-links'), {
     onNode: (id) => {
       app.selection = app.selection && app.selection.node === id ? null : { node: id };
       draw(true);
     },
-    onLink: (from, to) => {
-      if (app.live) return liveAct(() => app.live.toggleLink(from, to));
-      const cut = app.frame.cut.some(([a, b]) => a === from && b === to);
-      act(cut ? 'heal' : 'cut', from, to);
-    },
+    onLink: toggleLink,
     onMessage: (id) => {
       app.selection = { message: id };
       draw(true);
@@ -505,6 +508,10 @@ function wire() {
   $('inspector').addEventListener('click', (e) => {
     const button = e.target.closest('button[data-act]');
     if (!button) return;
+    if (button.dataset.act === 'toggle_link') {
+      toggleLink(Number(button.dataset.from), Number(button.dataset.to));
+      return;
+    }
     const id = Number(button.dataset.id);
     if (app.live) {
       const live = app.live;

@@ -19,11 +19,21 @@ export function esc(value) {
   return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
-/** Replaces `element`'s content only when `html` differs from what it shows. */
+/** Replaces `element`'s content only when `html` differs from what it shows. A button that had
+ *  the keyboard focus keeps it (the same action on the same target), so keyboard users are not
+ *  thrown back to the top of the page each time a panel changes. */
 function setHtml(element, html) {
-  if (element.dataset.html !== html) {
-    element.innerHTML = html;
-    element.dataset.html = html;
+  if (element.dataset.html === html) return;
+  const focused = element.contains(document.activeElement) ? document.activeElement : null;
+  const key = focused && focused.dataset.act
+    ? ['act', 'id', 'from', 'to'].filter((k) => focused.dataset[k] !== undefined)
+      .map((k) => `[data-${k}="${focused.dataset[k]}"]`).join('')
+    : null;
+  element.innerHTML = html;
+  element.dataset.html = html;
+  if (key) {
+    const again = element.querySelector(`button${key}`);
+    if (again) again.focus();
   }
 }
 
@@ -52,9 +62,9 @@ function nodeHtml(node, frame, live) {
     ['load', `${node.load}/${node.capacity}`], ['voter', node.voter ? 'yes' : 'no'],
   ];
   if (live) rows.splice(3, 1, ['address', node.addr]);
-  let peers = '';
+  let peerTable = '';
   if (node.role === 'leader' && node.peers.length) {
-    peers = `<table><tr><th>peer</th><th>next</th><th>match</th></tr>${node.peers
+    peerTable = `<table><tr><th>peer</th><th>next</th><th>match</th></tr>${node.peers
       .map((p) => `<tr><td>n${p.id}</td><td>${p.next_index ?? '—'}</td><td>${p.match_index}</td></tr>`)
       .join('')}</table>`;
   }
@@ -69,10 +79,23 @@ function nodeHtml(node, frame, live) {
        <button data-act="isolate" data-id="${node.id}">Isolate</button>
        <button data-act="remove_node" data-id="${node.id}">Remove</button>`
     : `<button data-act="restart" data-id="${node.id}" class="primary">Restart</button>`;
+  // Every link of this node as a button (each direction on its own): the keyboard's and a
+  // small screen's way to cut and heal what the ring's thin lines offer a mouse.
+  const cut = new Set(frame.cut.map(([a, b]) => `${a}-${b}`));
+  const linkButton = (from, to) => {
+    const down = cut.has(`${from}-${to}`);
+    return `<button data-act="toggle_link" data-from="${from}" data-to="${to}" class="link-toggle${down ? ' cut' : ''}"
+      title="n${from} → n${to}: ${down ? 'cut — click to heal' : 'up — click to cut'}">n${from}→n${to}</button>`;
+  };
+  const peers = frame.nodes.filter((n) => n.id !== node.id);
+  const links = peers.length
+    ? `<div class="link-toggles" aria-label="links of n${node.id}">${peers
+      .map((peer) => linkButton(node.id, peer.id) + linkButton(peer.id, node.id)).join('')}</div>`
+    : '';
   return `<h2>n${node.id} <span class="pill ${node.role}">${node.role === 'down' ? (node.unreachable ? 'not answering' : 'crashed') : node.role}</span>
     <small>${frame.leader === node.id ? 'leads the cluster' : ''}</small></h2>
     <dl class="kv">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
-    ${peers}<div class="actions">${actions}</div>`;
+    ${peerTable}${links}<div class="actions">${actions}</div>`;
 }
 
 function messageHtml(message, frame) {

@@ -13,6 +13,8 @@ const W = 680;
 const H = 580;
 const CX = W / 2;
 const CY = 292;
+/** Below this width (CSS pixels) the ring is drawn tighter, so labels stay on screen. */
+const NARROW = 600;
 
 /** Creates an SVG element with attributes. */
 function el(name, attrs = {}, parent = null) {
@@ -56,6 +58,12 @@ export class Ring {
     this.nodeLayer = el('g', { class: 'nodes' }, svg);
     this.lostLayer = el('g', { class: 'lost-marks' }, svg);
     this.ids = [];
+    this.layoutKey = '';
+    // The drawing's width, kept by an observer so frames never force a layout to read it.
+    this.width = svg.clientWidth;
+    new ResizeObserver(() => {
+      this.width = svg.clientWidth;
+    }).observe(svg);
     this.pos = new Map();
     this.nodes = new Map();
     this.links = new Map();
@@ -72,11 +80,17 @@ export class Ring {
 
   /** Places `ids` on the ring (first at the top, clockwise) and builds their elements. */
   layout(ids) {
-    if (ids.join(',') === this.ids.join(',')) return;
+    // On a narrow screen the drawing fills the width, so the facts beside the side nodes must
+    // fit inside the view box: a tighter ring leaves them room.
+    const narrow = this.width > 0 && this.width < NARROW;
+    const key = `${ids.join(',')}|${narrow}`;
+    if (key === this.layoutKey) return;
+    this.layoutKey = key;
     this.ids = ids.slice();
     const n = ids.length;
-    this.r = n <= 7 ? 34 : n <= 12 ? 26 : Math.max(6, Math.min(18, (0.34 * 2 * Math.PI * 215) / n));
-    this.ringR = n <= 7 ? 200 : 215;
+    this.r = n <= 7 ? (narrow ? 30 : 34) : n <= 12 ? (narrow ? 22 : 26) : Math.max(6, Math.min(18, (0.34 * 2 * Math.PI * 215) / n));
+    this.ringR = n <= 12 && narrow ? 130 : n <= 7 ? 200 : 215;
+    this.narrow = narrow;
     this.offset = n <= 12 ? 4 : 1.2;
     this.detailed = n <= 12;
     this.pos.clear();
@@ -201,10 +215,13 @@ export class Ring {
         iy = p.y + sin * (r + 10) - 12;
       }
       const barX = anchor === 'start' ? ix : anchor === 'end' ? ix - 64 : ix - 32;
-      node.info = el('text', { class: 'info', x: ix, y: iy, 'text-anchor': anchor }, group);
-      node.sub = el('text', { class: 'info sub', x: ix, y: iy + 16, 'text-anchor': anchor }, group);
-      el('rect', { class: 'load-track', x: barX, y: iy + 23, width: 64, height: 7, rx: 3 }, group);
-      node.load = el('rect', { class: 'load', x: barX, y: iy + 23, width: 0, height: 7, rx: 3 }, group);
+      // Narrow: one larger line (the term and vote) over the load bar; the indexes are in the
+      // log panel and the inspector.
+      node.info = el('text', { class: this.narrow ? 'info big' : 'info', x: ix, y: iy, 'text-anchor': anchor }, group);
+      if (!this.narrow) node.sub = el('text', { class: 'info sub', x: ix, y: iy + 16, 'text-anchor': anchor }, group);
+      const barY = this.narrow ? iy + 8 : iy + 23;
+      el('rect', { class: 'load-track', x: barX, y: barY, width: 64, height: 7, rx: 3 }, group);
+      node.load = el('rect', { class: 'load', x: barX, y: barY, width: 0, height: 7, rx: 3 }, group);
     } else {
       role.setAttribute('display', 'none');
     }
@@ -245,7 +262,7 @@ export class Ring {
       if (node.info) {
         const vote = snapshot.voted_for ? ` · voted n${snapshot.voted_for}` : '';
         text(node.info, `term ${snapshot.term}${vote}`);
-        text(node.sub, `log ${snapshot.last_log_index} · commit ${snapshot.commit_index} · load ${snapshot.load}/${snapshot.capacity}`);
+        if (node.sub) text(node.sub, `log ${snapshot.last_log_index} · commit ${snapshot.commit_index} · load ${snapshot.load}/${snapshot.capacity}`);
         const load = snapshot.capacity ? Math.min(1, snapshot.load / snapshot.capacity) : 0;
         node.load.setAttribute('width', (64 * load).toFixed(1));
         node.load.setAttribute('class', load >= 1 ? 'load full' : 'load');
