@@ -585,14 +585,58 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
             load == 3 && listed
         })
         .await;
+
+    // A `flotilla node` process joins (the seed's request with "spawn": false) and shows up;
+    // killed -9, it is drawn as silent and the event log says so.
+    let port = free_ports(1);
+    let listen = format!("localhost:{port}");
+    let node_data = data.path().join("node-21");
+    let mut outsider = Proc::start(
+        &[
+            "node",
+            "--id",
+            "21",
+            "--listen",
+            &listen,
+            "--data-dir",
+            node_data.to_str().unwrap(),
+            "--await-join",
+        ],
+        &listen,
+        data.path(),
+        "node-21",
+    );
+    let (status, added) = flotilla_tests::process::post(
+        &format!("localhost:{api}"),
+        "/clusters/0/nodes",
+        &json!({"host": "localhost", "port": port, "spawn": false}),
+    );
+    assert_eq!(status, 201, "{added}\n{}", outsider.log());
+    browser
+        .wait_state("n21 on the page, following the leader", 20, |s| {
+            nodes(s)
+                .iter()
+                .any(|n| n["id"] == 21 && n["role"] == "follower")
+        })
+        .await;
+    outsider.kill9();
+    browser
+        .wait_state("n21 drawn as not answering", 20, |s| {
+            nodes(s)
+                .iter()
+                .any(|n| n["id"] == 21 && n["role"] == "down")
+        })
+        .await;
     let events = browser.js("return window.flotilla.eventLines()").await;
     let events = events.as_array().expect("event lines");
-    assert!(
+    let said = |words: &str| {
         events
             .iter()
-            .any(|line| line.as_str().is_some_and(|l| l.contains("link cut"))),
-        "the event log names the cuts: {events:?}"
-    );
+            .any(|line| line.as_str().is_some_and(|l| l.contains(words)))
+    };
+    assert!(said("link cut"), "the event log names the cuts: {events:?}");
+    assert!(said("joined the cluster"), "and the join: {events:?}");
+    assert!(said("n21 (localhost:"), "and the silence: {events:?}");
     browser.screenshot("live").await;
     browser.assert_clean().await;
     browser.close().await;

@@ -208,7 +208,7 @@ export class Ring {
       let ix = p.x;
       let iy;
       if (Math.abs(cos) < 0.35) {
-        iy = sin < 0 ? p.y - r - 48 : p.y + r + 24;
+        iy = sin < 0 ? p.y - r - 42 : p.y + r + 24;
       } else {
         anchor = cos > 0 ? 'start' : 'end';
         ix = p.x + (cos > 0 ? 1 : -1) * (r + 16);
