@@ -606,6 +606,9 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
         data.path(),
         "node-21",
     );
+    flotilla_tests::process::wait_for(Duration::from_secs(20), "n21 to serve", || {
+        (flotilla_tests::process::get(&listen, "/stats").0 == 200).then_some(())
+    });
     let (status, added) = flotilla_tests::process::post(
         &format!("localhost:{api}"),
         "/clusters/0/nodes",
