@@ -260,16 +260,23 @@ impl EventStream {
     /// Opens the stream; panics unless the server answers 200 with `text/event-stream`. The
     /// whole stream may stay open for at most `limit`.
     pub fn open(addr: &str, path: &str, limit: Duration) -> EventStream {
+        EventStream::try_open(addr, path, limit)
+            .unwrap_or_else(|(status, body)| panic!("GET {addr}{path}: {status} {body}"))
+    }
+
+    /// Opens the stream, or returns the status (0: no answer) and JSON body the server refused
+    /// it with.
+    pub fn try_open(addr: &str, path: &str, limit: Duration) -> Result<EventStream, (u16, Value)> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(limit))
             .build()
             .into();
-        let response = agent
-            .get(format!("http://{addr}{path}"))
-            .call()
-            .unwrap_or_else(|err| panic!("GET {addr}{path}: {err}"));
-        assert_eq!(response.status().as_u16(), 200, "GET {addr}{path}");
+        let response = agent.get(format!("http://{addr}{path}")).call();
+        let response = match response {
+            Ok(response) if response.status().as_u16() == 200 => response,
+            other => return Err(answer(other)),
+        };
         let kind = response
             .headers()
             .get("content-type")
@@ -281,9 +288,9 @@ impl EventStream {
             "content type {kind:?}"
         );
         let reader: Box<dyn std::io::Read + Send> = Box::new(response.into_body().into_reader());
-        EventStream {
+        Ok(EventStream {
             lines: std::io::BufRead::lines(std::io::BufReader::new(reader)),
-        }
+        })
     }
 
     /// The next event: its name and its data parsed as JSON (comments skipped); `None` when the

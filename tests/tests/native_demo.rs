@@ -509,10 +509,9 @@ fn the_cluster_event_stream_shows_every_node_link_cuts_services_and_members_leav
     let mut events = EventStream::open(&api, "/clusters/0/events", Duration::from_secs(60));
 
     // First the node list, then every node's summary; one of them leads.
-    let members = events.until("the members event", |name, data| {
-        (name == "members").then(|| data["nodes"].as_array().unwrap().len())
-    });
-    assert_eq!(members, 5);
+    let (name, members) = events.next_event().expect("a first event");
+    assert_eq!(name, "members", "the node list comes first: {members}");
+    assert_eq!(members["nodes"].as_array().unwrap().len(), 5, "{members}");
     let mut latest = std::collections::BTreeMap::new();
     let leader = events.until("a summary from every node, one a leader", |name, data| {
         if name == "node" {
@@ -596,6 +595,33 @@ fn the_cluster_event_stream_shows_every_node_link_cuts_services_and_members_leav
     assert!(
         error["error"].as_str().unwrap().contains("limit"),
         "{error}"
+    );
+
+    // Past 32 open cluster streams the next is refused with 429; closed ones free their slots.
+    let open: Vec<EventStream> = (1..32) // `events` above is the 32nd
+        .map(|_| EventStream::open(&api, "/clusters/0/events", Duration::from_secs(60)))
+        .collect();
+    let (status, refused) = get(&api, "/clusters/0/events");
+    assert_eq!(status, 429, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("32 event streams"),
+        "{refused}"
+    );
+    drop(open);
+    drop(events);
+    wait_for(
+        Duration::from_secs(30),
+        "closed streams to free their slots",
+        || {
+            let mut stream =
+                EventStream::try_open(&api, "/clusters/0/events", Duration::from_secs(5)).ok()?;
+            stream
+                .next_event()
+                .map(|(name, _)| assert_eq!(name, "members"))
+        },
     );
 
     // An unknown cluster has no stream.

@@ -128,6 +128,7 @@ export class LiveCluster {
   }
 
   onUnreachable({ addr, error }) {
+    if (this.members && !this.members.includes(addr)) return;
     if (!this.unreachable.has(addr)) this.note('crashed', `${this.nameOf(addr)} (${addr}) does not answer: ${error}`);
     this.unreachable.set(addr, error);
   }

@@ -27,6 +27,8 @@ use tokio::task::JoinSet;
 use tower_http::services::ServeDir;
 
 use super::body::JsonBody;
+use super::limit::CLUSTER_EVENT_STREAMS;
+use super::limit::StreamLimit;
 use super::requests::parse_node_address;
 use super::requests::parse_node_request;
 use crate::error::ApiError;
@@ -53,6 +55,8 @@ pub struct Entry {
     http: reqwest::Client,
     /// Turns `true` when the demo stops, ending the event streams it serves.
     closing: watch::Sender<bool>,
+    /// The cluster event streams open now, and how many may be.
+    pub event_streams: StreamLimit,
 }
 
 impl Entry {
@@ -64,6 +68,7 @@ impl Entry {
             advertise_host,
             http: reqwest::Client::new(),
             closing: watch::channel(false).0,
+            event_streams: StreamLimit::new(CLUSTER_EVENT_STREAMS),
         }
     }
 

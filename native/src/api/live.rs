@@ -36,20 +36,25 @@ const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 const BACKLOG: usize = 256;
 /// How often an idle stream carries a comment, so proxies and readers know it is alive.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// A node that does not accept the connection within this is unreachable for now.
+const CONNECT_WITHIN: Duration = Duration::from_secs(3);
 /// A node stream silent (not even a keep-alive) for this long is taken as broken.
 const SILENT_FOR: Duration = Duration::from_secs(30);
 
-/// `GET /clusters/:id/events`: the cluster's merged event stream (404 for an unknown cluster).
+/// `GET /clusters/:id/events`: the cluster's merged event stream (404 for an unknown cluster,
+/// 429 past `CLUSTER_EVENT_STREAMS` open).
 pub async fn cluster_events(
     State(entry): State<Arc<Entry>>,
     Path(cluster): Path<String>,
 ) -> Result<Response, ApiError> {
     entry.registry.addrs(&cluster).await?;
+    let slot = entry.event_streams.open()?;
     let (events, receiver) = mpsc::channel(BACKLOG);
     tokio::spawn(watch_cluster(entry, cluster, events));
-    let stream = stream::unfold(receiver, |mut receiver| async move {
+    // The slot is held for as long as the browser reads.
+    let stream = stream::unfold((receiver, slot), |(mut receiver, slot)| async move {
         let event = receiver.recv().await?;
-        Some((Ok::<Event, Infallible>(event), receiver))
+        Some((Ok::<Event, Infallible>(event), (receiver, slot)))
     });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
@@ -60,7 +65,11 @@ pub async fn cluster_events(
 /// until the browser goes away, the cluster is deleted or the demo stops. Returning drops the
 /// followers (and with them every sender, which ends the browser's stream).
 async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<Event>) {
-    let client = match reqwest::Client::builder().read_timeout(SILENT_FOR).build() {
+    let client = match reqwest::Client::builder()
+        .connect_timeout(CONNECT_WITHIN)
+        .read_timeout(SILENT_FOR)
+        .build()
+    {
         Ok(client) => client,
         Err(err) => {
             tracing::error!(%err, "cannot build the HTTP client for node event streams");
@@ -75,6 +84,13 @@ async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<
             return;
         };
         if !addrs.iter().eq(following.keys()) {
+            // The node list goes out before any event of a node new to it.
+            let members = Event::default()
+                .event("members")
+                .data(json!({ "cluster": cluster, "nodes": addrs }).to_string());
+            if events.send(members).await.is_err() {
+                return;
+            }
             following.retain(|addr, follower| {
                 let keep = addrs.contains(addr);
                 if !keep {
@@ -88,12 +104,6 @@ async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<
                         followers.spawn(follow_node(client.clone(), addr.clone(), events.clone()));
                     following.insert(addr.clone(), follower);
                 }
-            }
-            let members = Event::default()
-                .event("members")
-                .data(json!({ "cluster": cluster, "nodes": addrs }).to_string());
-            if events.send(members).await.is_err() {
-                return;
             }
         }
         tokio::select! {

@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod entry;
+pub mod limit;
 pub mod live;
 pub mod node;
 pub mod requests;

@@ -29,6 +29,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::body::JsonBody;
+use super::limit::NODE_EVENT_STREAMS;
+use super::limit::StreamLimit;
 use super::requests::parse_connections;
 use super::requests::parse_node_address;
 use super::requests::parse_node_request;
@@ -42,9 +44,13 @@ use crate::transport::wire::Proposal;
 
 /// The node's public routes.
 pub fn router(ctx: Arc<NodeCtx>) -> Router {
+    let streams = StreamLimit::new(NODE_EVENT_STREAMS);
     Router::new()
         .route("/stats", get(stats))
-        .route("/events", get(events))
+        .route(
+            "/events",
+            get(move |state: State<Arc<NodeCtx>>| events(state, streams.clone())),
+        )
         .route("/state", get(state))
         .route("/connections", get(connections).post(set_connections))
         .route("/connections/", get(connections).post(set_connections))
@@ -72,13 +78,19 @@ async fn stats(
 }
 
 /// `GET /events`: the node's summary (`/stats` without the log) as server-sent events named
-/// `node`, the current one first, then each change.
-async fn events(State(ctx): State<Arc<NodeCtx>>) -> Response {
-    let stream = crate::node::events::summaries(ctx)
-        .map(|summary| Event::default().event("node").json_data(summary));
-    Sse::new(stream)
+/// `node`, the current one first, then each change (429 past `NODE_EVENT_STREAMS` open).
+async fn events(
+    State(ctx): State<Arc<NodeCtx>>,
+    streams: StreamLimit,
+) -> Result<Response, ApiError> {
+    let slot = streams.open()?;
+    let stream = crate::node::events::summaries(ctx).map(move |summary| {
+        let _held_while_streaming = &slot;
+        Event::default().event("node").json_data(summary)
+    });
+    Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(super::live::KEEP_ALIVE))
-        .into_response()
+        .into_response())
 }
 
 async fn state(State(ctx): State<Arc<NodeCtx>>) -> Response {
