@@ -642,6 +642,26 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
     assert!(said("n21 (localhost:"), "and the silence: {events:?}");
     browser.screenshot("live").await;
     browser.assert_clean().await;
+
+    // The page served elsewhere (here: the tests' static server) follows the demo with `api=`.
+    browser
+        .load(&format!("?live=0&api=http://localhost:{api}/"))
+        .await;
+    browser
+        .wait_state(
+            "the demo's six nodes (n21 down), from another origin",
+            20,
+            |s| {
+                nodes(s).len() == 6
+                    && leader_term(s).is_some()
+                    && nodes(s)
+                        .iter()
+                        .any(|n| n["id"] == 21 && n["role"] == "down")
+            },
+        )
+        .await;
+    browser.screenshot("live-other-origin").await;
+    browser.assert_clean().await;
     browser.close().await;
     drop(demo);
 }

@@ -403,6 +403,13 @@ function toggleHelp(show) {
   if (!help.hidden) $('help-close').focus();
 }
 
+let liveJobs = 0;
+/** A label for the next client request sent from this page in live mode. */
+function nextLiveJob() {
+  liveJobs += 1;
+  return `page-job-${liveJobs}`;
+}
+
 /** The keys in live mode: the scenarios a running cluster can be put through from here. */
 function liveKeys() {
   const live = app.live;
@@ -413,7 +420,7 @@ function liveKeys() {
   };
   const simulationOnly = () => flash('live mode follows a real cluster: time, timers and restarts are its own');
   return {
-    c: () => liveAct(() => live.submitService(`job-${app.frames % 1000}`, 3)),
+    c: () => liveAct(() => live.submitService(nextLiveJob(), 3)),
     i: () => liveAct(() => live.isolate(leader())),
     h: () => liveAct(() => live.healAll()),
     ' ': simulationOnly, n: simulationOnly, t: simulationOnly, a: simulationOnly, r: simulationOnly,
@@ -516,7 +523,7 @@ function wire() {
     if (app.live) {
       const live = app.live;
       const run = {
-        client: () => live.submitService(`job-${app.frames % 1000}`, 3),
+        client: () => live.submitService(nextLiveJob(), 3),
         isolate: () => live.isolate(id),
         heal_links: () => live.setLinks(app.frame.cut.filter(([a, b]) => a === id || b === id), true),
       }[button.dataset.act];

@@ -32,7 +32,7 @@ async function answer(response) {
 /** One running cluster as its nodes report it. */
 export class LiveCluster {
   /** Follows cluster `cluster` of the Flotilla server at `base` (a URL; the page's own
-   *  server when it is the demo). `onEvent(text)` hears problems worth a notice. */
+   *  server when it is the demo). `onNotice(text)` hears problems worth telling the user. */
   constructor(base, cluster, onNotice) {
     this.base = new URL(base, location.href);
     this.cluster = cluster;
@@ -81,17 +81,33 @@ export class LiveCluster {
     return this.pending.splice(0);
   }
 
-  /** `n3` for a node we have a summary of, else its address. */
-  nameOf(addr) {
+  /** `n3` for a node whose id a summary gives (its own or a member list), else null. */
+  idName(addr) {
     const summary = this.summaries.get(addr);
-    return summary ? `n${summary.id}` : addr;
+    if (summary) return `n${summary.id}`;
+    for (const s of this.summaries.values()) {
+      const found = Object.entries(s.members || {}).find(([, member]) => member === addr);
+      if (found) return `n${found[0]}`;
+    }
+    return null;
+  }
+
+  /** `n3` for a node whose id is known, else its address. */
+  nameOf(addr) {
+    return this.idName(addr) || addr;
+  }
+
+  /** `n3 (host:port)`, or the address alone when the id is not known yet. */
+  fullName(addr) {
+    const name = this.idName(addr);
+    return name ? `${name} (${addr})` : addr;
   }
 
   onMembers({ nodes }) {
     if (this.members) {
       for (const addr of nodes) if (!this.members.includes(addr)) this.note('node_added', `${addr} joined the cluster`);
       for (const addr of this.members) {
-        if (!nodes.includes(addr)) this.note('node_removed', `${this.nameOf(addr)} (${addr}) left the cluster`);
+        if (!nodes.includes(addr)) this.note('node_removed', `${this.fullName(addr)} left the cluster`);
       }
     } else {
       this.note('members', `following cluster ${this.cluster}: ${nodes.length} node${nodes.length === 1 ? '' : 's'}`);
@@ -129,27 +145,51 @@ export class LiveCluster {
 
   onUnreachable({ addr, error }) {
     if (this.members && !this.members.includes(addr)) return;
-    if (!this.unreachable.has(addr)) this.note('crashed', `${this.nameOf(addr)} (${addr}) does not answer: ${error}`);
+    if (!this.unreachable.has(addr)) this.note('crashed', `${this.fullName(addr)} does not answer: ${error}`);
     this.unreachable.set(addr, error);
   }
 
-  /** The nodes we know by id (those that reported at least once), in id order. */
+  /** The nodes we know by id, in id order: those that reported at least once, and members
+   *  that never did (down since before the page connected), whose id and address the others'
+   *  membership gives: `{id, addr, summary}`, `summary` null for the latter. */
   known() {
+    const byAddr = new Map();
+    for (const s of this.summaries.values()) {
+      for (const [id, addr] of Object.entries(s.members || {})) {
+        if (!this.members || this.members.includes(addr)) byAddr.set(addr, { id: Number(id), addr, summary: null });
+      }
+    }
+    for (const s of this.summaries.values()) byAddr.set(s.addr, { id: s.id, addr: s.addr, summary: s });
+    return [...byAddr.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** The summaries received, in id order. */
+  reported() {
     return [...this.summaries.values()].sort((a, b) => a.id - b.id);
   }
 
   /** The leader of the highest term among the nodes that answer, if any. */
   leader() {
-    const leaders = this.known().filter((s) => s.role === 'leader' && !this.unreachable.has(s.addr));
+    const leaders = this.reported().filter((s) => s.role === 'leader' && !this.unreachable.has(s.addr));
     leaders.sort((a, b) => b.term - a.term);
     return leaders.length ? leaders[0] : null;
   }
 
   /** The cluster in the shape the ring and the panels draw (as the simulation's frame). */
   frame() {
-    const byAddr = new Map(this.known().map((s) => [s.addr, s.id]));
+    const known = this.known();
+    const byAddr = new Map(known.map((k) => [k.addr, k.id]));
     const leader = this.leader();
-    const nodes = this.known().map((s) => {
+    const nodes = known.map(({ id, addr, summary }) => {
+      if (!summary) {
+        return {
+          id, addr, role: 'down', term: 0, voted_for: null, leader: null, election_timeout_in: null,
+          last_log_index: 0, commit_index: 0, applied_index: 0, snapshot_index: 0, load: 0,
+          capacity: 0, voter: true, peers: [], unknown: true,
+          unreachable: this.unreachable.get(addr) || 'has not reported since this page connected',
+        };
+      }
+      const s = summary;
       const down = this.unreachable.has(s.addr);
       const replication = s.replication || {};
       return {
@@ -174,7 +214,7 @@ export class LiveCluster {
       };
     });
     const cut = [];
-    for (const s of this.known()) {
+    for (const s of this.reported()) {
       for (const [peer, up] of Object.entries(s.connections)) {
         if (!up && byAddr.has(peer)) cut.push([s.id, byAddr.get(peer)]);
       }
@@ -206,14 +246,15 @@ export class LiveCluster {
 
   /** The address of node `id`. */
   addrOf(id) {
-    const summary = this.known().find((s) => s.id === id);
-    if (!summary) throw new Error(`no node n${id}`);
-    return summary.addr;
+    const node = this.known().find((k) => k.id === id);
+    if (!node) throw new Error(`no node n${id}`);
+    return node.addr;
   }
 
   /** Whether the link `from → to` is up (as `from` reports it). */
   isUp(from, to) {
     const summary = this.summaries.get(this.addrOf(from));
+    if (!summary) throw new Error(`n${from} has not reported: its links are unknown`);
     return summary.connections[this.addrOf(to)] !== 0;
   }
 
@@ -240,7 +281,7 @@ export class LiveCluster {
 
   /** Cuts every link to and from node `id`. */
   isolate(id) {
-    const others = this.known().filter((s) => s.id !== id).map((s) => s.id);
+    const others = this.reported().filter((s) => s.id !== id).map((s) => s.id);
     return this.setLinks(others.flatMap((other) => [[id, other], [other, id]]), false);
   }
 

@@ -259,7 +259,12 @@ export class Ring {
         node.timer.setAttribute('display', shown);
         node.timerShown = shown;
       }
-      if (node.info) {
+      if (node.info && snapshot.unknown) {
+        // Live mode: a member that has not reported since the page connected.
+        text(node.info, 'no report');
+        if (node.sub) text(node.sub, snapshot.addr);
+        node.load.setAttribute('width', 0);
+      } else if (node.info) {
         const vote = snapshot.voted_for ? ` · voted n${snapshot.voted_for}` : '';
         text(node.info, `term ${snapshot.term}${vote}`);
         if (node.sub) text(node.sub, `log ${snapshot.last_log_index} · commit ${snapshot.commit_index} · load ${snapshot.load}/${snapshot.capacity}`);

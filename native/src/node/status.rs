@@ -91,6 +91,8 @@ pub struct NodeSummary {
     pub load: u32,
     /// Its peers' addresses and whether the link from this node to each is up.
     pub connections: BTreeMap<String, u8>,
+    /// Every member of the membership this node knows (itself included): Raft id → address.
+    pub members: BTreeMap<u64, String>,
     /// As leader: for each member, the highest log index known to be stored there (its
     /// "match index"); `None` on other nodes.
     pub replication: Option<BTreeMap<u64, u64>>,
@@ -183,6 +185,11 @@ pub fn node_summary(ctx: &NodeCtx) -> NodeSummary {
             .read(|state| state.node_load(ctx.id))
             .unwrap_or(0),
         connections: connections(ctx),
+        members: ctx
+            .members()
+            .into_iter()
+            .map(|(id, member)| (id, member.addr))
+            .collect(),
         replication: replication(ctx),
     }
 }
