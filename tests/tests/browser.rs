@@ -113,15 +113,7 @@ async fn cutting_the_leaders_links_elects_another_and_healing_reunites_them() {
     browser.js("window.flotilla.runTo(15)").await;
     let snapshot = browser.snapshot().await;
     let (old, term) = leader_term(&snapshot).expect("a leader after 15 virtual seconds");
-    let others: Vec<u64> = nodes(&snapshot)
-        .iter()
-        .filter_map(|n| n["id"].as_u64())
-        .filter(|id| *id != old)
-        .collect();
-    for &other in &others {
-        browser.click_link(old, other).await;
-        browser.click_link(other, old).await;
-    }
+    let others = click_every_link_of(&browser, &snapshot, old).await;
     let cut = browser.snapshot().await["cut"]
         .as_array()
         .map_or(0, Vec::len);
@@ -143,10 +135,7 @@ async fn cutting_the_leaders_links_elects_another_and_healing_reunites_them() {
     );
     browser.screenshot("partitioned").await;
 
-    for &other in &others {
-        browser.click_link(old, other).await;
-        browser.click_link(other, old).await;
-    }
+    click_every_link_of(&browser, &snapshot, old).await;
     browser
         .js("window.flotilla.runTo(window.flotilla.snapshot().now + 20)")
         .await;
@@ -173,28 +162,7 @@ async fn a_submitted_service_shows_its_replicas_on_the_nodes() {
     let browser = Browser::open().await;
     browser.load("?seed=5").await;
     browser.js("window.flotilla.runTo(12)").await;
-    let label = browser
-        .client
-        .find(Locator::Id("service-label"))
-        .await
-        .expect("the label field");
-    label.clear().await.expect("clear the label");
-    label.send_keys("api").await.expect("type a label");
-    let replicas = browser
-        .client
-        .find(Locator::Id("service-replicas"))
-        .await
-        .expect("the replicas field");
-    replicas.clear().await.expect("clear replicas");
-    replicas.send_keys("7").await.expect("type replicas");
-    browser
-        .client
-        .find(Locator::Css("#service-form button"))
-        .await
-        .expect("the submit button")
-        .click()
-        .await
-        .expect("submit");
+    submit_service_form(&browser, "api", 7).await;
     browser
         .js("window.flotilla.runTo(window.flotilla.snapshot().now + 5)")
         .await;
@@ -227,14 +195,7 @@ async fn a_submitted_service_shows_its_replicas_on_the_nodes() {
         "the panel shows it: {panel}"
     );
     // Press `c` for a client request too, then look at the page.
-    browser
-        .client
-        .find(Locator::Css("body"))
-        .await
-        .expect("the body")
-        .send_keys("c")
-        .await
-        .expect("press c");
+    press(&browser, "c").await;
     browser.js("window.flotilla.play()").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     browser.screenshot("page").await;
@@ -468,6 +429,45 @@ async fn the_guided_tour_shows_an_election_replication_two_leaders_and_healing()
     browser.close().await;
 }
 
+/// Clicks both directions of every link between `node` and the others `snapshot` lists; the
+/// others' ids.
+async fn click_every_link_of(browser: &Browser, snapshot: &Value, node: u64) -> Vec<u64> {
+    let others: Vec<u64> = nodes(snapshot)
+        .iter()
+        .filter_map(|n| n["id"].as_u64())
+        .filter(|id| *id != node)
+        .collect();
+    for &other in &others {
+        browser.click_link(node, other).await;
+        browser.click_link(other, node).await;
+    }
+    others
+}
+
+/// Fills in the services form (label, replicas) and submits it, as a user does.
+async fn submit_service_form(browser: &Browser, label: &str, replicas: u32) {
+    for (field, value) in [
+        ("service-label", label.to_string()),
+        ("service-replicas", replicas.to_string()),
+    ] {
+        let input = browser
+            .client
+            .find(Locator::Id(field))
+            .await
+            .unwrap_or_else(|err| panic!("the {field} field: {err}"));
+        input.clear().await.expect("clear the field");
+        input.send_keys(&value).await.expect("type into the field");
+    }
+    browser
+        .client
+        .find(Locator::Css("#service-form button"))
+        .await
+        .expect("the submit button")
+        .click()
+        .await
+        .expect("submit");
+}
+
 /// Presses `key` on the page, as a user does.
 async fn press(browser: &Browser, key: &str) {
     browser
@@ -518,15 +518,7 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
     let (old, term) = leader_term(&snapshot).expect("a leader");
 
     // Cutting every link of the leader by clicking them: the others elect a new leader.
-    let others: Vec<u64> = nodes(&snapshot)
-        .iter()
-        .filter_map(|n| n["id"].as_u64())
-        .filter(|id| *id != old)
-        .collect();
-    for &other in &others {
-        browser.click_link(old, other).await;
-        browser.click_link(other, old).await;
-    }
+    let others = click_every_link_of(&browser, &snapshot, old).await;
     browser
         .wait_state(
             "every link of the old leader cut, as the nodes report",
@@ -560,21 +552,7 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
         .await;
 
     // A service submitted from the form is placed by the real cluster and shown.
-    let label = browser
-        .client
-        .find(Locator::Id("service-label"))
-        .await
-        .expect("the label field");
-    label.clear().await.expect("clear the label");
-    label.send_keys("live-web").await.expect("type a label");
-    browser
-        .client
-        .find(Locator::Css("#service-form button"))
-        .await
-        .expect("the submit button")
-        .click()
-        .await
-        .expect("submit");
+    submit_service_form(&browser, "live-web", 3).await;
     browser
         .wait_state("the service's 3 replicas as load on the nodes", 20, |s| {
             let load: u64 = nodes(s).iter().filter_map(|n| n["load"].as_u64()).sum();
