@@ -85,10 +85,20 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_child_killed_by_sigint_gives_130() {
-        let status = std::process::Command::new("sh")
-            .args(["-c", "kill -INT $$"])
-            .status()
-            .expect("sh runs");
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", "kill -INT $$"]);
+        // A shell started with SIGINT ignored (as a background job's children are) could not
+        // be interrupted at all: the child starts with the default disposition.
+        // SAFETY: runs in the child between fork and exec, and only calls signal(), which is
+        // async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let status = command.status().expect("sh runs");
         assert_eq!(signal_exit_code(status), 130);
     }
 }
