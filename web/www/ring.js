@@ -137,8 +137,10 @@ export class Ring {
     const matrix = this.svg.getScreenCTM();
     if (!matrix || !this.links.size) return null;
     const p = new DOMPoint(clientX, clientY).matrixTransform(matrix.inverse());
+    // Within reach: a few screen pixels (a finger on a phone needs them), whatever the zoom.
+    const pixel = 1 / (Math.hypot(matrix.a, matrix.b) || 1);
     let best = null;
-    let bestDistance = this.detailed ? 6 : 3;
+    let bestDistance = this.detailed ? Math.max(6, 10 * pixel) : Math.max(3, 6 * pixel);
     for (const link of this.links.values()) {
       const distance = segmentDistance(p.x, p.y, link.e);
       if (distance < bestDistance) {
