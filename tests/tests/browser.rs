@@ -551,6 +551,18 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
         })
         .await;
 
+    // `p` splits the five nodes 3 | 2 (twelve directed links cut), `h` heals them again.
+    press(&browser, "p").await;
+    browser
+        .wait_state("the cluster split in two: 12 links cut", 10, |s| {
+            s["cut"].as_array().map_or(0, Vec::len) == 12
+        })
+        .await;
+    press(&browser, "h").await;
+    browser
+        .wait_state("the split healed", 10, |s| s["cut"] == json!([]))
+        .await;
+
     // A service submitted from the form is placed by the real cluster and shown.
     submit_service_form(&browser, "live-web", 3).await;
     browser

@@ -422,9 +422,10 @@ function liveKeys() {
   return {
     c: () => liveAct(() => live.submitService(nextLiveJob(), 3)),
     i: () => liveAct(() => live.isolate(leader())),
+    p: () => liveAct(() => live.splitInTwo()),
     h: () => liveAct(() => live.healAll()),
     ' ': simulationOnly, n: simulationOnly, t: simulationOnly, a: simulationOnly, r: simulationOnly,
-    p: simulationOnly, '+': simulationOnly, '-': simulationOnly, g: simulationOnly,
+    '+': simulationOnly, '-': simulationOnly, g: simulationOnly,
   };
 }
 

@@ -285,6 +285,15 @@ export class LiveCluster {
     return this.setLinks(others.flatMap((other) => [[id, other], [other, id]]), false);
   }
 
+  /** Cuts every link between the lower half of the nodes (by id) and the upper half, both
+   *  ways: two sides that cannot hear each other. */
+  splitInTwo() {
+    const ids = this.reported().map((s) => s.id);
+    const lower = ids.slice(0, Math.ceil(ids.length / 2));
+    const upper = ids.slice(lower.length);
+    return this.setLinks(lower.flatMap((a) => upper.flatMap((b) => [[a, b], [b, a]])), false);
+  }
+
   /** Heals every cut link. */
   healAll() {
     return this.setLinks(this.frame().cut, true);

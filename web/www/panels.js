@@ -127,7 +127,7 @@ function liveExplainHtml(frame) {
     : 'No node leads right now.';
   return `<h2>Live: a running cluster</h2><div class="explain">
     <p>These ${frame.nodes.length} nodes are real <code>flotilla</code> processes speaking Raft over HTTP; every change here is one they reported on their event streams. ${now}</p>
-    <p><b>Try it:</b> click a link to cut it (sent to that node's <code>/connections</code>), press <b>i</b> to isolate the leader and watch the others elect a new one, <b>h</b> to heal, <b>c</b> for a client request. Time is real: there is no pause or replay here.</p></div>`;
+    <p><b>Try it:</b> click a link to cut it (sent to that node's <code>/connections</code>), press <b>i</b> to isolate the leader and watch the others elect a new one, <b>p</b> to split the cluster in two, <b>h</b> to heal, <b>c</b> for a client request. Time is real: there is no pause or replay here.</p></div>`;
 }
 
 /** The services panel: a row per service, a bar segment per node holding replicas. */
