@@ -514,6 +514,16 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
             nodes(s).len() == 5 && leader_term(s).is_some()
         })
         .await;
+    browser
+        .wait("the explanation to speak of the five real nodes", 5, |b| {
+            Box::pin(async move {
+                b.js("return document.getElementById('inspector').textContent")
+                    .await
+                    .as_str()
+                    .is_some_and(|text| text.contains("These 5 nodes are real"))
+            })
+        })
+        .await;
     let snapshot = browser.snapshot().await;
     let (old, term) = leader_term(&snapshot).expect("a leader");
 

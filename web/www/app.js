@@ -232,7 +232,10 @@ function draw(full = false) {
   if (live) {
     const events = live.takeEvents();
     for (const event of events) if (app.lines.length < 50000) app.lines.push(event.text);
-    if (events.length) appendEvents($('events'), events, false);
+    if (events.length) {
+      appendEvents($('events'), events, false);
+      full = true; // something changed: the panels say so at once
+    }
     live.refreshPanels();
   }
   const frame = live ? live.frame() : JSON.parse(app.cluster.frame());
