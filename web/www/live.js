@@ -310,9 +310,4 @@ export class LiveCluster {
       return created;
     });
   }
-
-  /** Stops following the cluster. */
-  close() {
-    this.source.close();
-  }
 }

@@ -57,7 +57,6 @@ export class Ring {
     this.messageLayer = el('g', { class: 'messages' }, svg);
     this.nodeLayer = el('g', { class: 'nodes' }, svg);
     this.lostLayer = el('g', { class: 'lost-marks' }, svg);
-    this.ids = [];
     this.layoutKey = '';
     // The drawing's width, kept by an observer so frames never force a layout to read it.
     this.width = svg.clientWidth;
@@ -86,7 +85,6 @@ export class Ring {
     const key = `${ids.join(',')}|${narrow}`;
     if (key === this.layoutKey) return;
     this.layoutKey = key;
-    this.ids = ids.slice();
     const n = ids.length;
     this.r = n <= 7 ? (narrow ? 30 : 34) : n <= 12 ? (narrow ? 22 : 26) : Math.max(6, Math.min(18, (0.34 * 2 * Math.PI * 215) / n));
     this.ringR = n <= 12 && narrow ? 130 : n <= 7 ? 200 : 215;
