@@ -5,8 +5,8 @@
 // the cut set changes: at 51 nodes there are 2,550 of them, and redrawing them every frame would
 // cost more than everything else together. Clicks and hovers find a link by geometry (the
 // nearest line to the pointer) instead of an element per link. Nodes and messages are created
-// once and updated in place each frame. It only draws and reports clicks; app.js decides what a
-// click does.
+// once and updated in place each frame. It only draws and reports clicks; app.js connects a
+// click to what it does.
 
 const NS = 'http://www.w3.org/2000/svg';
 const W = 680;

@@ -4,7 +4,7 @@
 // point and performs its actions through the page's normal action path, so it plays the same way
 // every time, replays with "Again", and lands in the URL like anything a user does.
 //
-// Steps only use the `stage` interface app.js hands them (fresh run, run until, act, frame):
+// Steps only use the `stage` interface tour-player.js hands them (fresh run, run until, act):
 // no Raft or placement logic lives here.
 
 /** The seed every step starts from: its runs are known to show each step's point well. */
