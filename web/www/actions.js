@@ -64,9 +64,15 @@ function nextLiveJob() {
   return `page-job-${liveJobs}`;
 }
 
-/** A client request in live mode: a service of 3 replicas through the cluster's entry point. */
+/** Sends a client request to the running cluster: a service of 3 replicas, named for this
+ *  page, through the cluster's entry point. */
+function sendLiveJob() {
+  return page.live.submitService(nextLiveJob(), 3);
+}
+
+/** A client request in live mode (a refusal shows as a notice). */
 export function liveClientRequest() {
-  liveAct(() => page.live.submitService(nextLiveJob(), 3));
+  liveAct(sendLiveJob);
 }
 
 /** Cuts the directed link `from → to` if it is up, heals it if it is cut. */
@@ -93,7 +99,7 @@ export function actFromInspector(button) {
   if (page.live) {
     const live = page.live;
     const run = {
-      client: () => live.submitService(nextLiveJob(), 3),
+      client: sendLiveJob,
       isolate: () => live.isolate(id),
       heal_links: () => live.setLinks(page.frame.cut.filter(([a, b]) => a === id || b === id), true),
     }[button.dataset.act];
