@@ -8,7 +8,13 @@ use clap::Args;
 use clap::Parser;
 use clap::Subcommand;
 
+use crate::node::DEFAULT_CAPACITY;
 use crate::node::RaftTiming;
+use crate::node::timing::DEFAULT_ELECTION_MAX_MS;
+use crate::node::timing::DEFAULT_ELECTION_MIN_MS;
+use crate::node::timing::DEFAULT_HEARTBEAT_MS;
+use crate::node::timing::DEFAULT_NODE_DOWN_AFTER_MS;
+use crate::node::timing::DEFAULT_REQUEST_TIMEOUT_MS;
 
 /// Flotilla: a small container orchestrator whose cluster agrees on everything through Raft.
 #[derive(Debug, Parser)]
@@ -33,21 +39,21 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct TimingArgs {
     /// Leader heartbeat interval, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 50)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_HEARTBEAT_MS)]
     pub heartbeat_ms: u64,
     /// Shortest election timeout, in milliseconds (each timeout is random between min and max)
-    #[arg(long, value_name = "MS", default_value_t = 300)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_ELECTION_MIN_MS)]
     pub election_min_ms: u64,
     /// Longest election timeout, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 600)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_ELECTION_MAX_MS)]
     pub election_max_ms: u64,
     /// The leader marks a node it has not heard from for this long down, moving its replicas to
     /// the other nodes, and up again once it answers; in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_NODE_DOWN_AFTER_MS)]
     pub node_down_after_ms: u64,
     /// How long a client request may wait for a leader and a commit before failing with 503,
     /// in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_REQUEST_TIMEOUT_MS)]
     pub request_timeout_ms: u64,
 }
 
@@ -78,7 +84,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 8000)]
     pub port: u16,
     /// Replica capacity of each node
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = DEFAULT_CAPACITY)]
     pub capacity: u32,
     /// Where nodes keep their logs, votes and snapshots (one directory per node). Default: a
     /// fresh temporary directory, removed when the demo exits. Given a directory that holds an
@@ -115,7 +121,7 @@ pub struct NodeArgs {
     #[arg(long, conflicts_with = "join")]
     pub await_join: bool,
     /// Replica capacity of this node
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = DEFAULT_CAPACITY)]
     pub capacity: u32,
     /// Name shown in stats (default: n<ID>)
     #[arg(long)]
@@ -150,5 +156,7 @@ mod tests {
             panic!("expected demo");
         };
         assert_eq!((demo.nodes, demo.port, demo.capacity), (5, 8000, 100));
+        assert_eq!(demo.timing.timing(), RaftTiming::default());
+        assert_eq!(demo.timing.request_timeout(), Duration::from_secs(10));
     }
 }

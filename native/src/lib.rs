@@ -1,20 +1,28 @@
 //! The `flotilla` binary's library: flotilla-core hosted on tokio, with Raft over HTTP, the
 //! seed's REST API on axum and storage on disk.
 //!
-//! - [`node`]: one Raft member with its stores, links and HTTP server.
-//! - [`transport`]: Raft RPC over HTTP (binary bodies) and forwarding to the leader.
-//! - [`api`]: the public JSON API of nodes and of the demo's entry point.
-//! - [`registry`]: the clusters the entry point knows and the nodes it spawned.
+//! Modules from top to bottom; each uses only modules below it (ARCHITECTURE.md, "Layers"):
+//!
 //! - [`run`]: `flotilla demo` and `flotilla node`; [`cli`]: their flags.
+//! - [`entry`]: the demo's entry point on :8000 (the seed's `/clusters/…` API, the page).
+//! - [`registry`]: the clusters the entry point knows and the nodes it spawned.
+//! - [`server`]: a node with its HTTP server (public API and incoming Raft endpoints).
+//! - [`api`]: what a node serves over HTTP, and the JSON errors and parsing both servers share.
+//! - [`node`]: one Raft member: openraft, its stores, proposals and status.
+//! - [`transport`]: outgoing Raft RPC over HTTP (binary bodies).
+//! - [`types`]: the openraft type config; [`store`]: durable storage.
+//! - [`links`]: which outgoing links are cut; [`addr`]: when two addresses name one node.
 #![deny(missing_docs)]
 
+pub mod addr;
 pub mod api;
 pub mod cli;
-pub mod error;
+pub mod entry;
 pub mod links;
 pub mod node;
 pub mod registry;
 pub mod run;
+pub mod server;
 pub mod store;
 pub mod transport;
 pub mod types;

@@ -11,7 +11,10 @@ use std::sync::RwLock;
 
 use tokio::sync::watch;
 
-/// The set of peer addresses (`host:port`) this node's links to are cut. Shared by handle.
+use crate::addr::canonical;
+
+/// The set of peer addresses (`host:port`, in [`canonical`] spelling) this node's links to are
+/// cut. Shared by handle.
 #[derive(Clone, Debug)]
 pub struct Links {
     cut: Arc<RwLock<BTreeSet<String>>>,
@@ -58,14 +61,6 @@ impl Links {
     /// A receiver that sees a change each time a link is cut or healed.
     pub fn watch(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
-    }
-}
-
-/// One spelling per loopback address, so `127.0.0.1:8002` and `localhost:8002` name one link.
-pub fn canonical(addr: &str) -> String {
-    match addr.rsplit_once(':') {
-        Some(("127.0.0.1" | "[::1]" | "::1", port)) => format!("localhost:{port}"),
-        _ => addr.to_ascii_lowercase(),
     }
 }
 

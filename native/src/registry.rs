@@ -13,11 +13,49 @@ use flotilla_core::raft::Member;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
-use crate::error::ApiError;
-use crate::node::Node;
 use crate::node::NodeConfig;
+use crate::node::NodeError;
 use crate::node::RaftTiming;
 use crate::node::StartMode;
+use crate::server::NodeServer;
+
+/// Why the registry could not do what was asked. The entry point answers each with its own
+/// HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// No cluster has this id.
+    #[error("no cluster {id:?}; clusters are {known:?}")]
+    UnknownCluster {
+        /// The id asked for.
+        id: String,
+        /// The ids there are.
+        known: Vec<String>,
+    },
+    /// A cluster with this id exists already.
+    #[error("cluster {0:?} already exists")]
+    ClusterExists(String),
+    /// A node address is not `host:port`.
+    #[error("{0:?} is not host:port")]
+    BadAddress(String),
+    /// A node's port cannot be listened on (in use, or not allowed).
+    #[error("cannot listen on {socket} for {addr}: {reason}")]
+    CannotListen {
+        /// The socket address bound.
+        socket: SocketAddr,
+        /// The node's advertised address.
+        addr: String,
+        /// What the operating system said.
+        reason: std::io::Error,
+    },
+    /// A node did not start.
+    #[error("node {id} did not start: {reason}")]
+    NodeDidNotStart {
+        /// Its Raft id.
+        id: u64,
+        /// Why.
+        reason: NodeError,
+    },
+}
 
 /// What every node the entry point starts shares.
 #[derive(Clone, Debug)]
@@ -38,7 +76,7 @@ pub struct ClusterEntry {
     /// Addresses of its nodes, as far as the entry point knows (refreshed from the nodes).
     pub addrs: Vec<String>,
     /// Nodes this process started, by address.
-    pub spawned: BTreeMap<String, Node>,
+    pub spawned: BTreeMap<String, NodeServer>,
 }
 
 /// The clusters, by id.
@@ -77,8 +115,8 @@ impl Registry {
             .collect()
     }
 
-    /// The known node addresses of cluster `id`, or 404.
-    pub async fn addrs(&self, id: &str) -> Result<Vec<String>, ApiError> {
+    /// The known node addresses of cluster `id`.
+    pub async fn addrs(&self, id: &str) -> Result<Vec<String>, RegistryError> {
         let clusters = self.clusters.lock().await;
         clusters
             .get(id)
@@ -103,10 +141,14 @@ impl Registry {
 
     /// Starts a new cluster `id` of the given founding nodes. All listeners are bound before
     /// any node starts, so a port in use fails the whole request and starts nothing.
-    pub async fn create_cluster(&self, id: &str, nodes: &[SpawnRequest]) -> Result<(), ApiError> {
+    pub async fn create_cluster(
+        &self,
+        id: &str,
+        nodes: &[SpawnRequest],
+    ) -> Result<(), RegistryError> {
         let mut clusters = self.clusters.lock().await;
         if clusters.contains_key(id) {
-            return Err(ApiError::conflict(format!("cluster {id:?} already exists")));
+            return Err(RegistryError::ClusterExists(id.to_string()));
         }
         let mut listeners = Vec::with_capacity(nodes.len());
         for node in nodes {
@@ -133,7 +175,7 @@ impl Registry {
     }
 
     /// Starts one node for cluster `id` (it waits to be joined); returns once it serves.
-    pub async fn spawn_node(&self, id: &str, node: &SpawnRequest) -> Result<(), ApiError> {
+    pub async fn spawn_node(&self, id: &str, node: &SpawnRequest) -> Result<(), RegistryError> {
         let mut clusters = self.clusters.lock().await;
         if !clusters.contains_key(id) {
             return Err(unknown_cluster(id, &clusters));
@@ -180,15 +222,19 @@ impl Registry {
         }
     }
 
-    async fn bind(&self, addr: &str) -> Result<TcpListener, ApiError> {
+    async fn bind(&self, addr: &str) -> Result<TcpListener, RegistryError> {
         let port = addr
             .rsplit_once(':')
             .and_then(|(_, port)| port.parse::<u16>().ok())
-            .ok_or_else(|| ApiError::unprocessable(format!("{addr:?} is not host:port")))?;
+            .ok_or_else(|| RegistryError::BadAddress(addr.to_string()))?;
         let socket = SocketAddr::new(self.settings.bind, port);
-        TcpListener::bind(socket).await.map_err(|err| {
-            ApiError::conflict(format!("cannot listen on {socket} for {addr}: {err}"))
-        })
+        TcpListener::bind(socket)
+            .await
+            .map_err(|reason| RegistryError::CannotListen {
+                socket,
+                addr: addr.to_string(),
+                reason,
+            })
     }
 
     async fn start(
@@ -196,7 +242,7 @@ impl Registry {
         cluster: &str,
         node: &SpawnRequest,
         listener: TcpListener,
-    ) -> Result<Node, ApiError> {
+    ) -> Result<NodeServer, RegistryError> {
         let data_dir = self
             .settings
             .data_root
@@ -213,13 +259,18 @@ impl Registry {
             start: node.start.clone(),
             request_timeout: self.settings.request_timeout,
         };
-        Node::start(config, listener)
+        NodeServer::start(config, listener)
             .await
-            .map_err(|err| ApiError::internal(format!("node {} did not start: {err}", node.id)))
+            .map_err(|reason| RegistryError::NodeDidNotStart {
+                id: node.id,
+                reason,
+            })
     }
 }
 
-fn unknown_cluster(id: &str, clusters: &BTreeMap<String, ClusterEntry>) -> ApiError {
-    let known: Vec<&String> = clusters.keys().collect();
-    ApiError::not_found(format!("no cluster {id:?}; clusters are {known:?}"))
+fn unknown_cluster(id: &str, clusters: &BTreeMap<String, ClusterEntry>) -> RegistryError {
+    RegistryError::UnknownCluster {
+        id: id.to_string(),
+        known: clusters.keys().cloned().collect(),
+    }
 }

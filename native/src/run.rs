@@ -10,15 +10,15 @@ use std::time::Duration;
 use flotilla_core::raft::Member;
 use tokio::net::TcpListener;
 
-use crate::api::entry::Entry;
 use crate::cli::DemoArgs;
 use crate::cli::NodeArgs;
-use crate::node::Node;
+use crate::entry::Entry;
 use crate::node::NodeConfig;
 use crate::node::StartMode;
 use crate::registry::Registry;
 use crate::registry::SpawnRequest;
 use crate::registry::SpawnSettings;
+use crate::server::NodeServer;
 
 /// The demo's cluster id, as in the seed's commands (`/clusters/0/…`).
 pub const DEMO_CLUSTER: &str = "0";
@@ -80,14 +80,14 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     registry
         .create_cluster(DEMO_CLUSTER, &requests)
         .await
-        .map_err(|err| err.message)?;
+        .map_err(|err| err.to_string())?;
 
     let web_dir = args.web_dir.clone().unwrap_or_else(default_web_dir);
     if !web_dir.join("index.html").exists() {
         tracing::warn!(dir = %web_dir.display(), "the browser page is not built (run `cargo xtask web`); / will answer 404");
     }
     let entry = Arc::new(Entry::new(registry, web_dir, advertise.clone()));
-    let app = crate::api::entry::router(entry.clone());
+    let app = crate::entry::router(entry.clone());
     println!(
         "Flotilla demo: API on http://{advertise}:{} ; cluster \"0\" of {} nodes on ports {}-{}; data in {}{}",
         args.port,
@@ -140,7 +140,7 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
-    let addr = crate::links::canonical(&args.listen);
+    let addr = crate::addr::canonical(&args.listen);
     let name = args.name.clone().unwrap_or_else(|| format!("n{}", args.id));
     let member = Member {
         name: name.clone(),
@@ -166,7 +166,7 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         start,
         request_timeout: args.timing.request_timeout(),
     };
-    let node = Node::start(config, listener)
+    let node = NodeServer::start(config, listener)
         .await
         .map_err(|err| err.to_string())?;
     println!(

@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
 use serde_json::Value;
 
-use super::MAX_BODY_BYTES;
-use crate::error::ApiError;
+use super::error::ApiError;
+use super::layers::MAX_BODY_BYTES;
 
 /// The request body as a JSON value. Empty bodies, bodies that are not JSON and bodies over
 /// the size limit are refused with a JSON error naming the problem.

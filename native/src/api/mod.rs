@@ -1,65 +1,14 @@
-//! The public HTTP API: what each node serves ([`node`]), what the demo's entry point on :8000
-//! serves ([`entry`]), and what both share (JSON bodies, errors, middleware).
+//! What a node serves over HTTP: its public JSON API ([`node`]) and the incoming end of Raft
+//! over HTTP ([`raft`]), with what they share — errors as JSON ([`error`]), body parsing
+//! ([`body`], [`requests`]), event-stream limits ([`streams`]) and middleware ([`layers`]).
+//! The demo's entry point reuses the shared parts.
 
 pub mod body;
-pub mod entry;
-pub mod limit;
-pub mod live;
+pub mod error;
+pub mod layers;
 pub mod node;
+pub mod raft;
 pub mod requests;
+pub mod streams;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::http::Uri;
-use tower_http::compression::CompressionLayer;
-use tower_http::cors::CorsLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
-
-use crate::error::ApiError;
-use crate::node::NodeCtx;
-
-/// Largest public request body. Service requests are small; this leaves room for the biggest
-/// valid one (1000 containers with long labels) and refuses anything absurd with 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Longest any request may take before the server gives up with 408. Writes give up earlier,
-/// with a precise 503, after the node's request timeout.
-pub const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
-
-/// A node's whole HTTP application: its public API and its Raft endpoints.
-pub fn node_app(ctx: Arc<NodeCtx>) -> Router {
-    with_common_layers(node::router(ctx.clone()).merge(crate::transport::routes::router(ctx)))
-}
-
-/// Middleware every server gets: JSON 404/405, body limit, compression, CORS (the browser
-/// page reads nodes' stats from another origin), a deadline and request tracing.
-pub fn with_common_layers(router: Router) -> Router {
-    router
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CompressionLayer::new())
-        .layer(CorsLayer::permissive())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_DEADLINE,
-        ))
-        .layer(TraceLayer::new_for_http())
-}
-
-/// The JSON 404 for a path nothing serves.
-pub async fn not_found(uri: Uri) -> ApiError {
-    ApiError::not_found(format!("no such endpoint: {}", uri.path()))
-}
-
-async fn method_not_allowed(uri: Uri) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("{} does not accept this method", uri.path()),
-    )
-}
+pub use error::ApiError;

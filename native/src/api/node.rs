@@ -29,14 +29,17 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::body::JsonBody;
-use super::limit::NODE_EVENT_STREAMS;
-use super::limit::StreamLimit;
+use super::error::ApiError;
 use super::requests::parse_connections;
 use super::requests::parse_node_address;
 use super::requests::parse_node_request;
-use crate::error::ApiError;
-use crate::links::canonical;
+use super::requests::parse_service_id;
+use super::streams::KEEP_ALIVE;
+use super::streams::NODE_EVENT_STREAMS;
+use super::streams::StreamLimit;
+use crate::addr::same_addr;
 use crate::node::NodeCtx;
+use crate::node::events::summaries;
 use crate::node::propose::submit;
 use crate::node::status;
 use crate::transport::wire;
@@ -84,12 +87,12 @@ async fn events(
     streams: StreamLimit,
 ) -> Result<Response, ApiError> {
     let slot = streams.open()?;
-    let stream = crate::node::events::summaries(ctx).map(move |summary| {
+    let stream = summaries(ctx).map(move |summary| {
         let _held_while_streaming = &slot;
         Event::default().event("node").json_data(summary)
     });
     Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(super::live::KEEP_ALIVE))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response())
 }
 
@@ -110,10 +113,7 @@ async fn set_connections(
     // Check every key first: a request naming an unknown peer changes nothing.
     let mut resolved = Vec::with_capacity(changes.len());
     for (addr, up) in changes {
-        let Some(peer) = peers
-            .keys()
-            .find(|peer| canonical(peer) == canonical(&addr))
-        else {
+        let Some(peer) = peers.keys().find(|peer| same_addr(peer, &addr)) else {
             let known: Vec<&String> = peers.keys().collect();
             return Err(ApiError::not_found(format!(
                 "{addr:?} is not a peer of this node; its peers are {known:?}"
@@ -167,11 +167,6 @@ async fn services(State(ctx): State<Arc<NodeCtx>>) -> Response {
     Json(json!({ "services": services })).into_response()
 }
 
-fn service_id(raw: &str) -> Result<u64, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::bad_request(format!("service id must be a number, got {raw:?}")))
-}
-
 /// Refuses a request about a service this node does not know (it may lag the leader by a few
 /// milliseconds; the leader's state machine has the last word and rejects unknown ids too).
 fn known_service(ctx: &NodeCtx, id: u64) -> Result<(), ApiError> {
@@ -190,7 +185,7 @@ async fn service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = service_id(&id)?;
+    let id = parse_service_id(&id)?;
     let view = ctx.state_machine.core().read(|state| {
         state
             .service(id)
@@ -205,7 +200,7 @@ async fn scale_service(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let id = service_id(&id)?;
+    let id = parse_service_id(&id)?;
     let replicas = parse_scale_request(&body)?;
     known_service(&ctx, id)?;
     let applied = submit(
@@ -220,7 +215,7 @@ async fn delete_service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = service_id(&id)?;
+    let id = parse_service_id(&id)?;
     known_service(&ctx, id)?;
     let applied = submit(&ctx, Proposal::Command(Command::DeleteService { id })).await?;
     outcome_response(applied)
@@ -285,7 +280,7 @@ async fn remove_node(
     let id = ctx
         .members()
         .into_iter()
-        .find(|(_, member)| canonical(&member.addr) == canonical(&addr))
+        .find(|(_, member)| same_addr(&member.addr, &addr))
         .map(|(id, _)| id);
     let id =
         id.ok_or_else(|| ApiError::not_found(format!("no node of this cluster serves at {addr}")))?;

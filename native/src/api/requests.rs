@@ -4,10 +4,8 @@
 use flotilla_core::model::MAX_NODE_CAPACITY;
 use serde_json::Value;
 
-use crate::error::ApiError;
-
-/// Capacity a node gets when the request does not say.
-pub const DEFAULT_CAPACITY: u32 = 100;
+use super::error::ApiError;
+use crate::node::DEFAULT_CAPACITY;
 
 /// `POST /nodes`: a node to add.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,6 +151,13 @@ pub fn parse_node_request(body: &Value) -> Result<NodeRequest, ApiError> {
         capacity,
         spawn,
     })
+}
+
+/// Parses a service id from a URL path segment: digits only (anything else cannot name a
+/// service).
+pub fn parse_service_id(raw: &str) -> Result<u64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::bad_request(format!("service id must be a number, got {raw:?}")))
 }
 
 /// Parses `{"host", "port"}` (port as number or string) into `host:port`.

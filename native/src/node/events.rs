@@ -11,8 +11,9 @@ use futures_util::stream;
 use openraft::RaftMetrics;
 use openraft::type_config::alias::WatchReceiverOf;
 use openraft_rt::WatchReceiver;
+use tokio_util::sync::CancellationToken;
 
-use super::NodeCtx;
+use super::ctx::NodeCtx;
 use super::status::NodeSummary;
 use super::status::node_summary;
 use crate::types::NativeTypes;
@@ -42,7 +43,7 @@ struct Watcher {
     ctx: Arc<NodeCtx>,
     metrics: WatchReceiverOf<NativeTypes, RaftMetrics<NativeTypes>>,
     links: tokio::sync::watch::Receiver<u64>,
-    stopping: tokio::sync::watch::Receiver<bool>,
+    stopping: CancellationToken,
     last: Option<NodeSummary>,
 }
 
@@ -55,11 +56,11 @@ impl Watcher {
                 tokio::select! {
                     changed = self.metrics.changed() => changed.ok()?,
                     changed = self.links.changed() => changed.ok()?,
-                    _ = self.stopping.wait_for(|stop| *stop) => return None,
+                    () = self.stopping.cancelled() => return None,
                 }
                 tokio::time::sleep(MIN_INTERVAL).await;
             }
-            if *self.stopping.borrow() {
+            if self.stopping.is_cancelled() {
                 return None;
             }
             let summary = node_summary(&self.ctx);

@@ -2,8 +2,8 @@
 //! to the leader until one commits it; [`execute`] runs on the node that believes it leads.
 //!
 //! While no leader is known, requests wait in arrival order (the node's leader queue) up to the
-//! request timeout, then fail with 503. A leader that lost its quorum cannot commit, so its
-//! writes time out with 503 too: nothing is acknowledged that a majority has not stored.
+//! request timeout, then fail ([`ProposeError::NoLeader`]). A leader that lost its quorum cannot
+//! commit, so its writes time out too: nothing is acknowledged that a majority has not stored.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -17,8 +17,8 @@ use openraft::raft::ClientWriteResponse;
 use openraft_rt::WatchReceiver;
 use tokio::time::Instant;
 
-use super::NodeCtx;
-use crate::error::ApiError;
+use super::ctx::NodeCtx;
+use crate::addr::same_addr;
 use crate::transport::CallError;
 use crate::transport::wire;
 use crate::transport::wire::Proposal;
@@ -27,6 +27,47 @@ use crate::types::NativeTypes;
 
 /// How long to pause before asking again when the leader moved or could not be reached.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Why a proposal was not committed. Each says whether retrying may help; the API answers them
+/// with a status each (409 for [`Rejected`](ProposeError::Rejected), 502 for
+/// [`LeaderRefused`](ProposeError::LeaderRefused), 503 for the rest).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProposeError {
+    /// The leader refused the change as wrong for the current state (unknown node, duplicate).
+    #[error("{0}")]
+    Rejected(String),
+    /// The leader could not commit it now (it lost its quorum or its Raft stopped); it may still
+    /// be applied later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The leader received it but its answer was lost: it may have been applied.
+    #[error("{0}; the request may have been applied: check the state before retrying")]
+    AnswerLost(CallError),
+    /// The leader answered the forwarded request with an error of its own.
+    #[error("the leader could not take the request: {0}")]
+    LeaderRefused(CallError),
+    /// No leader committed it within the request timeout; `problem` is the last obstacle.
+    #[error("not committed within {:.1}s: {problem}", .waited.as_secs_f64())]
+    Timeout {
+        /// The request timeout.
+        waited: Duration,
+        /// What stood in the way last (no leader, an unreachable leader, …).
+        problem: String,
+    },
+    /// No leader was elected within the request timeout.
+    #[error(
+        "no leader within {:.1}s: a majority of the cluster's nodes must be up and connected to \
+         elect one",
+        .waited.as_secs_f64()
+    )]
+    NoLeader {
+        /// The request timeout.
+        waited: Duration,
+    },
+    /// This node stopped while the request waited.
+    #[error("this node is shutting down")]
+    ShuttingDown,
+}
 
 /// The leader this node knows: its id and address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +93,7 @@ pub fn known_leader(ctx: &NodeCtx) -> Option<KnownLeader> {
 }
 
 /// Has `proposal` committed by the leader, wherever it is, and returns what applying it did.
-pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, ApiError> {
+pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, ProposeError> {
     let deadline = Instant::now() + ctx.request_timeout;
     let mut last_problem = String::from("no leader has been elected");
     loop {
@@ -67,24 +108,18 @@ pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, ApiErr
         };
         match reply {
             Ok(ProposalReply::Applied(applied)) => return Ok(applied),
-            Ok(ProposalReply::Refused(reason)) => return Err(ApiError::conflict(reason)),
-            Ok(ProposalReply::Unavailable(reason)) => return Err(ApiError::unavailable(reason)),
+            Ok(ProposalReply::Refused(reason)) => return Err(ProposeError::Rejected(reason)),
+            Ok(ProposalReply::Unavailable(reason)) => {
+                return Err(ProposeError::Unavailable(reason));
+            }
             Ok(ProposalReply::NotLeader(_)) => {
                 last_problem = format!(
                     "node {} at {} was believed to lead but is not the leader",
                     leader.id, leader.addr
                 );
             }
-            Err(err @ CallError::AnswerLost(_)) => {
-                return Err(ApiError::unavailable(format!(
-                    "{err}; the request may have been applied: check the state before retrying"
-                )));
-            }
-            Err(err @ CallError::Refused { .. }) => {
-                return Err(ApiError::bad_gateway(format!(
-                    "the leader could not take the request: {err}"
-                )));
-            }
+            Err(err @ CallError::AnswerLost(_)) => return Err(ProposeError::AnswerLost(err)),
+            Err(err @ CallError::Refused { .. }) => return Err(ProposeError::LeaderRefused(err)),
             Err(err) => {
                 last_problem = format!("the leader (node {}) cannot be reached: {err}", leader.id);
             }
@@ -96,11 +131,11 @@ pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, ApiErr
     }
 }
 
-fn timed_out(ctx: &NodeCtx, problem: &str) -> ApiError {
-    ApiError::unavailable(format!(
-        "not committed within {:.1}s: {problem}",
-        ctx.request_timeout.as_secs_f64()
-    ))
+fn timed_out(ctx: &NodeCtx, problem: &str) -> ProposeError {
+    ProposeError::Timeout {
+        waited: ctx.request_timeout,
+        problem: problem.to_string(),
+    }
 }
 
 /// Waits (in arrival order with other waiting requests) until this node knows a leader.
@@ -108,7 +143,7 @@ async fn wait_for_leader(
     ctx: &NodeCtx,
     deadline: Instant,
     problem: &str,
-) -> Result<KnownLeader, ApiError> {
+) -> Result<KnownLeader, ProposeError> {
     if let Some(leader) = known_leader(ctx) {
         return Ok(leader);
     }
@@ -123,13 +158,11 @@ async fn wait_for_leader(
         }
         match tokio::time::timeout_at(deadline, metrics.changed()).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(ApiError::unavailable("this node is shutting down")),
+            Ok(Err(_)) => return Err(ProposeError::ShuttingDown),
             Err(_) => {
-                return Err(ApiError::unavailable(format!(
-                    "no leader within {:.1}s: a majority of the cluster's nodes must be up and \
-                     connected to elect one",
-                    ctx.request_timeout.as_secs_f64()
-                )));
+                return Err(ProposeError::NoLeader {
+                    waited: ctx.request_timeout,
+                });
             }
         }
     }
@@ -233,7 +266,7 @@ async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> Pr
                 member.name
             ));
         }
-        if crate::links::canonical(&existing.addr) == crate::links::canonical(&member.addr) {
+        if same_addr(&existing.addr, &member.addr) {
             return ProposalReply::Refused(format!(
                 "node {other} already serves at {}",
                 member.addr

@@ -13,7 +13,7 @@ use openraft_rt::WatchReceiver;
 use serde::Deserialize;
 use serde::Serialize;
 
-use super::NodeCtx;
+use super::ctx::NodeCtx;
 use super::propose::known_leader;
 
 /// Most log entries one `/stats` page returns.

@@ -5,15 +5,18 @@ use std::io;
 
 /// An error of the node's storage. Converts into [`io::Error`], which is what openraft's storage
 /// traits return.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A file or directory operation failed.
-    Io(io::Error),
+    #[error("storage I/O failed: {0}")]
+    Io(#[from] io::Error),
     /// The embedded database (`raft.redb`) failed. Boxed: redb's error is large and this one
     /// travels through every storage call.
-    Database(Box<redb::Error>),
+    #[error("log database failed: {0}")]
+    Database(#[source] Box<redb::Error>),
     /// Data on disk does not decode or is inconsistent: it was written by another format or is
     /// damaged. The node refuses to start on it rather than lose committed state silently.
+    #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 
@@ -21,32 +24,6 @@ impl StoreError {
     /// A [`StoreError::Corrupt`] with a description.
     pub(crate) fn corrupt(what: impl fmt::Display) -> Self {
         StoreError::Corrupt(what.to_string())
-    }
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Io(err) => write!(f, "storage I/O failed: {err}"),
-            StoreError::Database(err) => write!(f, "log database failed: {err}"),
-            StoreError::Corrupt(what) => write!(f, "stored data is corrupt: {what}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            StoreError::Io(err) => Some(err),
-            StoreError::Database(err) => Some(err.as_ref()),
-            StoreError::Corrupt(_) => None,
-        }
-    }
-}
-
-impl From<io::Error> for StoreError {
-    fn from(err: io::Error) -> Self {
-        StoreError::Io(err)
     }
 }
 

@@ -33,8 +33,8 @@ use redb::ReadableTable;
 use redb::TableDefinition;
 use redb::WriteTransaction;
 
-use super::StoreError;
-use super::blocking;
+use super::blocking::blocking;
+use super::error::StoreError;
 
 /// The database file in the data directory.
 const DB_FILE: &str = "raft.redb";

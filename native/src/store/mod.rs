@@ -14,6 +14,7 @@
 //! restores the snapshot, and openraft re-applies the log from there up to the saved committed
 //! log id.
 
+mod blocking;
 mod error;
 mod log;
 mod snapshot;
@@ -37,17 +38,4 @@ pub fn open<C: FlotillaConfig>(
     let log = DiskLogStore::open(dir)?;
     let state_machine = DurableStateMachine::open(dir)?;
     Ok((log, state_machine))
-}
-
-/// Runs blocking storage work (file and database I/O, fsync) off the async workers, on tokio's
-/// blocking pool.
-async fn blocking<R, F>(work: F) -> Result<R, std::io::Error>
-where
-    R: Send + 'static,
-    F: FnOnce() -> Result<R, StoreError> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map_err(std::io::Error::from),
-        Err(err) => Err(std::io::Error::other(format!("storage task failed: {err}"))),
-    }
 }

@@ -31,8 +31,8 @@ use openraft::alias::StoredMembershipOf;
 use openraft::storage::EntryResponder;
 use openraft::storage::RaftStateMachine;
 
-use super::StoreError;
-use super::blocking;
+use super::blocking::blocking;
+use super::error::StoreError;
 
 /// The snapshot file in the data directory.
 const SNAPSHOT_FILE: &str = "snapshot.bin";
@@ -214,30 +214,7 @@ fn write_atomically(dir: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 
 /// CRC-32 (IEEE 802.3, as zlib and gzip use), to detect a damaged snapshot file.
 fn crc32(bytes: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
-        }
-        table
-    };
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc = TABLE[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8);
-    }
-    !crc
+    crc32fast::hash(bytes)
 }
 
 impl<C: FlotillaConfig> RaftSnapshotBuilder<C> for DurableStateMachine<C> {
@@ -296,6 +273,7 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for DurableStateMachine<C> {
 mod tests {
     use super::crc32;
 
+    /// The checksum snapshot files have always carried: CRC-32/IEEE, whose check value this is.
     #[test]
     fn crc32_matches_the_standard_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);

@@ -28,32 +28,44 @@ use tempfile::TempDir;
 
 use super::DiskLogStore;
 use super::DurableStateMachine;
-use crate::types::NativeTypes;
 
-type Log = DiskLogStore<NativeTypes>;
-type Sm = DurableStateMachine<NativeTypes>;
+openraft::declare_raft_types!(
+    /// Flotilla's Raft types on tokio, declared here as the node declares them: the storage is
+    /// generic over its type config and is tested without the modules above it.
+    StoreTypes:
+        D = Command,
+        R = flotilla_core::raft::Applied,
+        NodeId = u64,
+        Node = Member,
+        Term = u64,
+        LeaderId = flotilla_core::raft::LeaderId,
+        AsyncRuntime = openraft_rt_tokio::TokioRuntime,
+);
+
+type Log = DiskLogStore<StoreTypes>;
+type Sm = DurableStateMachine<StoreTypes>;
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// Builds each store of the conformance suite in a fresh temporary directory.
 struct TempStores;
 
-impl StoreBuilder<NativeTypes, Log, Sm, TempDir> for TempStores {
-    async fn build(&self) -> std::result::Result<(TempDir, Log, Sm), StorageError<NativeTypes>> {
+impl StoreBuilder<StoreTypes, Log, Sm, TempDir> for TempStores {
+    async fn build(&self) -> std::result::Result<(TempDir, Log, Sm), StorageError<StoreTypes>> {
         let dir =
-            TempDir::new().map_err(|err| StorageError::read(NativeTypes::err_from_error(&err)))?;
+            TempDir::new().map_err(|err| StorageError::read(StoreTypes::err_from_error(&err)))?;
         let (log, sm) = super::open(dir.path())
-            .map_err(|err| StorageError::read(NativeTypes::err_from_error(&err)))?;
+            .map_err(|err| StorageError::read(StoreTypes::err_from_error(&err)))?;
         Ok((dir, log, sm))
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn passes_openraft_storage_suite() -> std::result::Result<(), StorageError<NativeTypes>> {
+async fn passes_openraft_storage_suite() -> std::result::Result<(), StorageError<StoreTypes>> {
     Suite::test_all(TempStores).await
 }
 
 fn normal(term: u64, index: u64, command: Command) -> LogEntry {
-    LogEntry::new_normal(log_id::<NativeTypes>(term, 1, index), command)
+    LogEntry::new_normal(log_id::<StoreTypes>(term, 1, index), command)
 }
 
 fn scale(term: u64, index: u64) -> LogEntry {
@@ -84,7 +96,7 @@ fn membership(term: u64, index: u64, ids: &[u64]) -> Result<LogEntry> {
     let voters: BTreeSet<u64> = ids.iter().copied().collect();
     let membership = Membership::new(vec![voters], members(ids))?;
     Ok(LogEntry::new_membership(
-        log_id::<NativeTypes>(term, 1, index),
+        log_id::<StoreTypes>(term, 1, index),
         membership,
     ))
 }
@@ -129,28 +141,28 @@ async fn append_read_truncate_purge_round_trip() -> Result<()> {
     assert!(views[0].summary.contains('3'), "{}", views[0].summary);
 
     // A new leader in term 2 overwrites the tail from 8 on.
-    log.truncate_after(Some(log_id::<NativeTypes>(1, 1, 7)))
+    log.truncate_after(Some(log_id::<StoreTypes>(1, 1, 7)))
         .await?;
     assert_eq!(log.last_index(), 7);
     append(&mut log, vec![scale(2, 8), scale(2, 9)]).await?;
     let state = log.get_log_state().await?;
-    assert_eq!(state.last_log_id, Some(log_id::<NativeTypes>(2, 1, 9)));
+    assert_eq!(state.last_log_id, Some(log_id::<StoreTypes>(2, 1, 9)));
 
-    log.purge(log_id::<NativeTypes>(1, 1, 5)).await?;
+    log.purge(log_id::<StoreTypes>(1, 1, 5)).await?;
     assert_eq!(log.purged_index(), 5);
     assert_eq!(indexes(&mut log, 0..=100).await?, vec![6, 7, 8, 9]);
     let state = log.get_log_state().await?;
     assert_eq!(
         state.last_purged_log_id,
-        Some(log_id::<NativeTypes>(1, 1, 5))
+        Some(log_id::<StoreTypes>(1, 1, 5))
     );
 
     // Purging past the last entry (after installing a snapshot) empties the log.
-    log.purge(log_id::<NativeTypes>(3, 1, 20)).await?;
+    log.purge(log_id::<StoreTypes>(3, 1, 20)).await?;
     assert_eq!(indexes(&mut log, 0..=100).await?, Vec::<u64>::new());
     assert_eq!(log.last_index(), 20);
     let state = log.get_log_state().await?;
-    assert_eq!(state.last_log_id, Some(log_id::<NativeTypes>(3, 1, 20)));
+    assert_eq!(state.last_log_id, Some(log_id::<StoreTypes>(3, 1, 20)));
 
     log.truncate_after(None).await?;
     assert_eq!(log.last_index(), 20);
@@ -166,7 +178,7 @@ async fn vote_and_committed_survive_reopen() -> Result<()> {
         assert_eq!((log.term(), log.voted_for()), (0, None));
         log.save_vote(&Vote::new(3, 2)).await?;
         log.save_vote(&Vote::new_committed(4, 1)).await?;
-        log.save_committed(Some(log_id::<NativeTypes>(4, 1, 12)))
+        log.save_committed(Some(log_id::<StoreTypes>(4, 1, 12)))
             .await?;
     }
     let mut log = Log::open(dir.path())?;
@@ -174,7 +186,7 @@ async fn vote_and_committed_survive_reopen() -> Result<()> {
     assert_eq!((log.term(), log.voted_for()), (4, Some(1)));
     assert_eq!(
         log.read_committed().await?,
-        Some(log_id::<NativeTypes>(4, 1, 12))
+        Some(log_id::<StoreTypes>(4, 1, 12))
     );
     Ok(())
 }
@@ -185,7 +197,7 @@ async fn entries_survive_a_crash() -> Result<()> {
     let mut log = Log::open(dir.path())?;
     append(&mut log, vec![membership(1, 1, &[1, 2, 3])?]).await?;
     append(&mut log, (2..=40).map(|i| scale(1, i)).collect()).await?;
-    log.purge(log_id::<NativeTypes>(1, 1, 3)).await?;
+    log.purge(log_id::<StoreTypes>(1, 1, 3)).await?;
     log.save_vote(&Vote::new_committed(1, 1)).await?;
 
     // Copy the files while the store is open, as kill -9 would leave them.
@@ -263,7 +275,7 @@ async fn a_snapshot_survives_reopen_and_restores_the_state() -> Result<()> {
 
     let mut sm = Sm::open(dir.path())?;
     let (applied, membership) = sm.applied_state().await?;
-    assert_eq!(applied, Some(log_id::<NativeTypes>(1, 1, 3)));
+    assert_eq!(applied, Some(log_id::<StoreTypes>(1, 1, 3)));
     assert_eq!(membership, built.meta.last_membership);
     assert_eq!(sm.core().last_applied_index(), 3);
     assert_eq!(sm.core().snapshot_index(), 3);

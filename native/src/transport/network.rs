@@ -23,8 +23,8 @@ use openraft::raft::SnapshotResponse;
 use openraft::raft::VoteRequest;
 use openraft::raft::VoteResponse;
 
-use super::CallError;
-use super::PeerClient;
+use super::client::CallError;
+use super::client::PeerClient;
 use super::wire;
 use crate::types::NativeTypes;
 

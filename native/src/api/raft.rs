@@ -1,6 +1,7 @@
 //! The receiving end of Raft over HTTP: `/raft/*` handlers that decode a binary body, hand it
 //! to this node's Raft and encode the answer — unless the link back to the sender is cut, in
-//! which case the request is processed but the answer is lost, as on a real network.
+//! which case the request is processed but the answer is lost, as on a real network. The
+//! sending end is the `transport` module.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -24,10 +25,10 @@ use openraft::raft::VoteRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::wire;
-use super::wire::Proposal;
 use crate::node::NodeCtx;
 use crate::node::propose;
+use crate::transport::wire;
+use crate::transport::wire::Proposal;
 use crate::types::NativeTypes;
 
 /// Largest Raft message accepted (snapshots of big clusters included).

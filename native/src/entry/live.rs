@@ -25,8 +25,9 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio::task::JoinSet;
 
-use super::entry::Entry;
-use crate::error::ApiError;
+use super::state::Entry;
+use crate::api::ApiError;
+use crate::api::streams::KEEP_ALIVE;
 
 /// How often the entry point looks for nodes joining or leaving the cluster.
 const MEMBERS_POLL: Duration = Duration::from_secs(1);
@@ -34,8 +35,6 @@ const MEMBERS_POLL: Duration = Duration::from_secs(1);
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 /// Events waiting for a slow browser before the nodes' streams are read no further.
 const BACKLOG: usize = 256;
-/// How often an idle stream carries a comment, so proxies and readers know it is alive.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// A node that does not accept the connection within this is unreachable for now.
 const CONNECT_WITHIN: Duration = Duration::from_secs(3);
 /// A node stream silent (not even a keep-alive) for this long is taken as broken.
@@ -76,7 +75,7 @@ async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<
             return;
         }
     };
-    let mut closing = entry.closing();
+    let closing = entry.closing();
     let mut followers = JoinSet::new();
     let mut following: BTreeMap<String, AbortHandle> = BTreeMap::new();
     loop {
@@ -109,7 +108,7 @@ async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<
         tokio::select! {
             () = tokio::time::sleep(MEMBERS_POLL) => {}
             () = events.closed() => return,
-            _ = closing.wait_for(|closing| *closing) => return,
+            () = closing.cancelled() => return,
         }
     }
 }

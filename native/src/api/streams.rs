@@ -1,15 +1,20 @@
-//! [`StreamLimit`]: how many long-lived responses (event streams) one server holds open at once.
+//! Rules shared by every server-sent event stream the binary serves: [`StreamLimit`], how many
+//! long-lived responses one server holds open at once, and [`KEEP_ALIVE`].
+//!
 //! Each stream costs a task, and on the demo's entry point a connection to every node, so past
 //! the limit a new one is refused with 429 and a JSON error instead of piling up.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
+/// How often an idle stream carries a comment, so proxies and readers know it is alive.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// Most event streams one node serves at once.
 pub const NODE_EVENT_STREAMS: usize = 64;
 /// Most cluster event streams the demo's entry point serves at once.

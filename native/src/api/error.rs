@@ -7,6 +7,8 @@ use axum::response::IntoResponse;
 use axum::response::Response;
 use flotilla_core::model::RequestError;
 
+use crate::node::propose::ProposeError;
+
 /// An error answered to an API client. Built with one constructor per status so handlers say
 /// what went wrong, not which number to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,9 +89,83 @@ impl From<RequestError> for ApiError {
     }
 }
 
+impl From<ProposeError> for ApiError {
+    /// A change the leader refused is a conflict with the current state (409); a leader that
+    /// answered with an error is a bad gateway (502); everything else may work on retry (503).
+    fn from(err: ProposeError) -> Self {
+        let status = match err {
+            ProposeError::Rejected(_) => StatusCode::CONFLICT,
+            ProposeError::LeaderRefused(_) => StatusCode::BAD_GATEWAY,
+            ProposeError::Unavailable(_)
+            | ProposeError::AnswerLost(_)
+            | ProposeError::Timeout { .. }
+            | ProposeError::NoLeader { .. }
+            | ProposeError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.message });
         (self.status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::transport::CallError;
+
+    #[test]
+    fn propose_errors_keep_their_statuses_and_words() {
+        let cases = [
+            (ProposeError::Rejected("no".into()), 409, "no".to_string()),
+            (ProposeError::Unavailable("later".into()), 503, "later".to_string()),
+            (
+                ProposeError::AnswerLost(CallError::AnswerLost("h:1".into())),
+                503,
+                "the answer from h:1 was lost (the link from it is cut); the request may have \
+                 been applied: check the state before retrying"
+                    .to_string(),
+            ),
+            (
+                ProposeError::LeaderRefused(CallError::Refused {
+                    addr: "h:1".into(),
+                    reason: "bad".into(),
+                }),
+                502,
+                "the leader could not take the request: h:1 refused the request: bad".to_string(),
+            ),
+            (
+                ProposeError::Timeout {
+                    waited: Duration::from_millis(10_000),
+                    problem: "no leader has been elected".into(),
+                },
+                503,
+                "not committed within 10.0s: no leader has been elected".to_string(),
+            ),
+            (
+                ProposeError::NoLeader {
+                    waited: Duration::from_millis(2_500),
+                },
+                503,
+                "no leader within 2.5s: a majority of the cluster's nodes must be up and connected \
+                 to elect one"
+                    .to_string(),
+            ),
+            (
+                ProposeError::ShuttingDown,
+                503,
+                "this node is shutting down".to_string(),
+            ),
+        ];
+        for (err, status, message) in cases {
+            let api = ApiError::from(err);
+            assert_eq!((api.status.as_u16(), api.message), (status, message));
+        }
     }
 }

@@ -1,0 +1,175 @@
+//! Cluster management on the entry point: starting a new cluster of in-process nodes
+//! (`POST /clusters`), adding a node — spawned here or already running — (`POST
+//! /clusters/:id/nodes`) and removing one (`DELETE /clusters/:id/nodes`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::Path;
+use axum::extract::State;
+use axum::http::Method;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::response::Response;
+use flotilla_core::raft::Member;
+use serde_json::json;
+
+use super::parse::parse_cluster_request;
+use super::state::Entry;
+use crate::addr::is_this_machine;
+use crate::addr::same_addr;
+use crate::api::ApiError;
+use crate::api::body::JsonBody;
+use crate::api::requests::parse_node_address;
+use crate::api::requests::parse_node_request;
+use crate::node::StartMode;
+use crate::registry::SpawnRequest;
+
+/// `POST /clusters`: starts a new, unconnected cluster of in-process nodes.
+/// Body: `{"id": "1", "nodes": 3, "port": 8101, "capacity": 100}`; all optional but `port`.
+pub async fn create_cluster(
+    State(entry): State<Arc<Entry>>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = parse_cluster_request(&body)?;
+    let id = match request.id {
+        Some(id) => id,
+        None => {
+            let mut next = 0u64;
+            while entry.registry.contains(&next.to_string()).await {
+                next += 1;
+            }
+            next.to_string()
+        }
+    };
+    let founders: BTreeMap<u64, Member> = (1..=request.nodes)
+        .map(|n| {
+            let port = request.first_port + (n - 1) as u16;
+            let member = Member {
+                name: format!("n{n}"),
+                addr: format!("{}:{port}", entry.advertise_host),
+                capacity: request.capacity,
+            };
+            (n, member)
+        })
+        .collect();
+    let requests: Vec<SpawnRequest> = founders
+        .iter()
+        .map(|(id, member)| SpawnRequest {
+            id: *id,
+            member: member.clone(),
+            start: StartMode::Found(founders.clone()),
+        })
+        .collect();
+    entry.registry.create_cluster(&id, &requests).await?;
+    let nodes: Vec<&String> = requests.iter().map(|r| &r.member.addr).collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "nodes": nodes })),
+    )
+        .into_response())
+}
+
+/// `POST /clusters/:id/nodes`: `spawn: true` starts the node here, then joins it; `spawn:
+/// false` joins a node already running (started with `flotilla node`).
+pub async fn add_node(
+    State(entry): State<Arc<Entry>>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let request = parse_node_request(&body)?;
+    let addr = request.addr();
+    let known = entry.registry.addrs(&id).await?;
+    if known.iter().any(|known| same_addr(known, &addr)) {
+        return Err(ApiError::conflict(format!(
+            "{addr} is already a node of cluster {id:?}"
+        )));
+    }
+    if !request.spawn {
+        let response = entry
+            .relay_to_leader(&id, Method::POST, "/nodes", Some(&body))
+            .await?;
+        if response.status().is_success() {
+            entry.registry.add_addr(&id, &addr).await;
+        }
+        return Ok(response);
+    }
+    if !is_this_machine(&request.host, &entry.advertise_host) {
+        return Err(ApiError::unprocessable(format!(
+            "cannot spawn a node on {:?}: this entry point starts nodes on this machine only \
+             (host \"localhost\"); start remote nodes with `flotilla node` and send \"spawn\": false",
+            request.host
+        )));
+    }
+    // Its Raft id: one above every id the cluster has used, as the nodes report them.
+    let state = entry.all_stats(&id, 1).await?;
+    let mut raft_id = 1 + state
+        .iter()
+        .filter_map(|(_, stats)| stats.as_ref().ok())
+        .filter_map(|stats| stats["id"].as_u64())
+        .max()
+        .unwrap_or(0);
+    if let Some(numeric) = request
+        .name
+        .as_deref()
+        .and_then(|name| name.parse::<u64>().ok())
+        && numeric > 0
+    {
+        raft_id = numeric;
+    }
+    let name = request
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("n{raft_id}"));
+    let spawn = SpawnRequest {
+        id: raft_id,
+        member: Member {
+            name,
+            addr: addr.clone(),
+            capacity: request.capacity,
+        },
+        start: StartMode::Join,
+    };
+    entry.registry.spawn_node(&id, &spawn).await?;
+    let mut join = body.clone();
+    join["spawn"] = json!(false);
+    let response = entry
+        .relay_to_leader(&id, Method::POST, "/nodes", Some(&join))
+        .await;
+    match response {
+        Ok(response) if response.status().is_success() => {
+            entry.registry.add_addr(&id, &addr).await;
+            Ok(response)
+        }
+        other => {
+            // Joining failed: the spawned node is not part of anything, so stop it.
+            entry.registry.forget_node(&id, &addr).await;
+            other
+        }
+    }
+}
+
+/// `DELETE /clusters/:id/nodes` `{"host", "port"}`: the node leaves and shuts down.
+pub async fn remove_node(
+    State(entry): State<Arc<Entry>>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let addr = parse_node_address(&body)?;
+    let known = entry.registry.addrs(&id).await?;
+    let Some(member) = known.iter().find(|known| same_addr(known, &addr)).cloned() else {
+        return Err(ApiError::not_found(format!(
+            "no node of cluster {id:?} serves at {addr}; its nodes are {known:?}"
+        )));
+    };
+    // Ask another node, so the answer does not depend on the leaving one.
+    let hint = known.iter().find(|known| **known != member).cloned();
+    let response = entry
+        .relay(&id, hint, Method::DELETE, "/nodes", Some(&body))
+        .await?;
+    if response.status().is_success() {
+        entry.registry.forget_node(&id, &member).await;
+    }
+    Ok(response)
+}

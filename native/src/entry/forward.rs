@@ -1,0 +1,139 @@
+//! [`NodeClient`]: how the entry point talks to nodes — JSON requests to their public API,
+//! relayed to whichever node answers, and every node's `/stats` asked at once to find the
+//! leader. It holds no state of its own beyond a connection pool.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::Method;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::response::Response;
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::api::ApiError;
+
+/// How long the entry point waits for a node to answer a read.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// One node's `/stats` by its address, or why it did not answer.
+pub type NodeStats = (String, Result<Value, String>);
+
+/// The node that claims leadership in the highest term.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimedLeader {
+    /// Its address.
+    pub addr: String,
+    /// The term it claims to lead.
+    pub term: u64,
+    /// Its Raft id.
+    pub id: u64,
+}
+
+/// A client of nodes' public API over one connection pool. Cloning shares the pool.
+#[derive(Clone, Debug, Default)]
+pub struct NodeClient {
+    http: reqwest::Client,
+}
+
+impl NodeClient {
+    /// A client with a fresh connection pool.
+    pub fn new() -> Self {
+        NodeClient::default()
+    }
+
+    /// Sends a JSON request to a node's public API; `Err` if the node did not answer at all.
+    pub async fn call(
+        &self,
+        addr: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Duration,
+    ) -> Result<(StatusCode, Value), String> {
+        let mut request = self
+            .http
+            .request(method, format!("http://{addr}{path}"))
+            .timeout(timeout);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|err| err.to_string())?;
+        let status =
+            StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let value = response
+            .json::<Value>()
+            .await
+            .map_err(|err| format!("{addr} answered with something that is not JSON: {err}"))?;
+        Ok((status, value))
+    }
+
+    /// Sends a request to the nodes at `addrs` (of cluster `cluster`) in turn until one
+    /// answers, and returns its answer as is.
+    pub async fn relay(
+        &self,
+        cluster: &str,
+        addrs: Vec<String>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Duration,
+    ) -> Result<Response, ApiError> {
+        let mut problems = Vec::new();
+        for addr in addrs {
+            match self.call(&addr, method.clone(), path, body, timeout).await {
+                Ok((status, value)) => return Ok((status, Json(value)).into_response()),
+                Err(problem) => problems.push(format!("{addr}: {problem}")),
+            }
+        }
+        Err(ApiError::unavailable(format!(
+            "no node of cluster {cluster:?} answered: {}",
+            problems.join("; ")
+        )))
+    }
+
+    /// The `/stats` of every node at `addrs` (or why it did not answer), in address order.
+    pub async fn all_stats(&self, addrs: Vec<String>, log_limit: u64) -> Vec<NodeStats> {
+        let mut asks = JoinSet::new();
+        for addr in addrs {
+            let http = self.http.clone();
+            asks.spawn(async move {
+                let url = format!("http://{addr}/stats?limit={log_limit}");
+                let answer = async {
+                    let response = http
+                        .get(url)
+                        .timeout(READ_TIMEOUT)
+                        .send()
+                        .await
+                        .map_err(|err| format!("unreachable: {err}"))?;
+                    response
+                        .json::<Value>()
+                        .await
+                        .map_err(|err| format!("bad answer: {err}"))
+                }
+                .await;
+                (addr, answer)
+            });
+        }
+        let mut stats: Vec<NodeStats> = asks.join_all().await;
+        stats.sort_by(|a, b| a.0.cmp(&b.0));
+        stats
+    }
+}
+
+/// The node that claims leadership in the highest term, among those that answered.
+pub fn leader_of(stats: &[NodeStats]) -> Option<ClaimedLeader> {
+    stats
+        .iter()
+        .filter_map(|(addr, stats)| stats.as_ref().ok().map(|stats| (addr, stats)))
+        .filter(|(_, stats)| stats["role"] == "leader")
+        .filter_map(|(addr, stats)| {
+            Some(ClaimedLeader {
+                addr: addr.clone(),
+                term: stats["term"].as_u64()?,
+                id: stats["id"].as_u64()?,
+            })
+        })
+        .max_by_key(|leader| leader.term)
+}

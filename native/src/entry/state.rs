@@ -1,0 +1,112 @@
+//! [`Entry`]: the entry point's state — the registry of clusters, the client it reaches nodes
+//! with, the page's directory and what ends its event streams — and the reads and relays every
+//! handler builds on.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::http::Method;
+use axum::response::Response;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::forward::NodeClient;
+use super::forward::NodeStats;
+use super::forward::leader_of;
+use crate::api::ApiError;
+use crate::api::streams::CLUSTER_EVENT_STREAMS;
+use crate::api::streams::StreamLimit;
+use crate::registry::Registry;
+
+/// How much longer than a node's own request timeout a relayed request may take: the node
+/// answers 503 by itself when its timeout passes, and that answer should arrive.
+const RELAY_GRACE: Duration = Duration::from_secs(5);
+
+/// The entry point's state, shared by its handlers.
+pub struct Entry {
+    /// The clusters.
+    pub registry: Registry,
+    /// Where the browser page's static files are (served at `/`).
+    pub web_dir: PathBuf,
+    /// Host name nodes are advertised under (`localhost` in the demo).
+    pub advertise_host: String,
+    /// The client nodes are reached with.
+    pub nodes: NodeClient,
+    /// Cancelled when the demo stops, ending the event streams it serves.
+    closing: CancellationToken,
+    /// The cluster event streams open now, and how many may be.
+    pub event_streams: StreamLimit,
+}
+
+impl Entry {
+    /// An entry point over `registry`, serving the page from `web_dir`.
+    pub fn new(registry: Registry, web_dir: PathBuf, advertise_host: String) -> Self {
+        Entry {
+            registry,
+            web_dir,
+            advertise_host,
+            nodes: NodeClient::new(),
+            closing: CancellationToken::new(),
+            event_streams: StreamLimit::new(CLUSTER_EVENT_STREAMS),
+        }
+    }
+
+    /// Ends the long-lived responses (event streams), so a graceful shutdown can finish.
+    pub fn close(&self) {
+        self.closing.cancel();
+    }
+
+    /// A token cancelled once [`Entry::close`] is called.
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
+    }
+
+    /// Every node of `cluster`'s `/stats` (or why it did not answer), in address order.
+    pub async fn all_stats(
+        &self,
+        cluster: &str,
+        log_limit: u64,
+    ) -> Result<Vec<NodeStats>, ApiError> {
+        let addrs = self.registry.addrs(cluster).await?;
+        Ok(self.nodes.all_stats(addrs, log_limit).await)
+    }
+
+    /// Where writes should go first: the leader of the highest term, if one is known.
+    pub async fn leader_hint(&self, cluster: &str) -> Option<String> {
+        let stats = self.all_stats(cluster, 1).await.ok()?;
+        leader_of(&stats).map(|leader| leader.addr)
+    }
+
+    /// Sends a request to `cluster`'s nodes in turn (the preferred one first) until one
+    /// answers, and returns its answer as is.
+    pub async fn relay(
+        &self,
+        cluster: &str,
+        preferred: Option<String>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, ApiError> {
+        let mut addrs = self.registry.addrs(cluster).await?;
+        if let Some(preferred) = preferred {
+            addrs.retain(|addr| *addr != preferred);
+            addrs.insert(0, preferred);
+        }
+        let timeout = self.registry.settings.request_timeout + RELAY_GRACE;
+        self.nodes
+            .relay(cluster, addrs, method, path, body, timeout)
+            .await
+    }
+
+    /// Relays to `cluster`'s leader if one is known, else to whichever node answers.
+    pub async fn relay_to_leader(
+        &self,
+        cluster: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, ApiError> {
+        let hint = self.leader_hint(cluster).await;
+        self.relay(cluster, hint, method, path, body).await
+    }
+}
