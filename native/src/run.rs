@@ -2,13 +2,16 @@
 //! a node, for its cluster to remove it), then shut down cleanly.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use flotilla_core::raft::Member;
 use tokio::net::TcpListener;
+use tokio::net::TcpSocket;
 
 use crate::api::entry::Entry;
 use crate::cli::DemoArgs;
@@ -29,7 +32,7 @@ pub type Fatal = String;
 /// Runs the demo until Ctrl-C or SIGTERM.
 pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     let last_port = u32::from(args.port) + u32::from(args.nodes);
-    if last_port > 65535 {
+    if args.port != 0 && last_port > 65535 {
         return Err(format!(
             "--port {} leaves no room for {} node ports after it",
             args.port, args.nodes
@@ -39,6 +42,18 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     let listener = TcpListener::bind(api_addr).await.map_err(|err| {
         format!("cannot listen on {api_addr}: {err} (is another demo running? try --port)")
     })?;
+    let api_port = bound_port(&listener)?;
+    // Port 0: the nodes get ports the OS picks too, held until the registry listens on them.
+    let reserved = if args.port == 0 {
+        reserve_ports(args.bind, args.nodes)?
+    } else {
+        Vec::new()
+    };
+    let node_ports: Vec<u16> = if args.port == 0 {
+        reserved.iter().map(|(port, _)| *port).collect()
+    } else {
+        (1..=args.nodes).map(|n| args.port + n).collect()
+    };
 
     let (data_root, temporary) = match &args.data_dir {
         Some(dir) => (dir.clone(), false),
@@ -59,11 +74,12 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         request_timeout: args.timing.request_timeout(),
     };
     let registry = Registry::new(settings);
-    let founders: BTreeMap<u64, Member> = (1..=u64::from(args.nodes))
-        .map(|n| {
+    let founders: BTreeMap<u64, Member> = (1..)
+        .zip(&node_ports)
+        .map(|(n, port)| {
             let member = Member {
                 name: format!("n{n}"),
-                addr: format!("{advertise}:{}", u64::from(args.port) + n),
+                addr: format!("{advertise}:{port}"),
                 capacity: args.capacity,
             };
             (n, member)
@@ -81,6 +97,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         .create_cluster(DEMO_CLUSTER, &requests)
         .await
         .map_err(|err| err.message)?;
+    drop(reserved);
 
     let web_dir = args.web_dir.clone().unwrap_or_else(default_web_dir);
     if !web_dir.join("index.html").exists() {
@@ -89,11 +106,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     let entry = Arc::new(Entry::new(registry, web_dir, advertise.clone()));
     let app = crate::api::entry::router(entry.clone());
     println!(
-        "Flotilla demo: API on http://{advertise}:{} ; cluster \"0\" of {} nodes on ports {}-{}; data in {}{}",
-        args.port,
+        "Flotilla demo: API on http://{advertise}:{api_port} ; cluster \"0\" of {} nodes on ports {}; data in {}{}",
         args.nodes,
-        u32::from(args.port) + 1,
-        last_port,
+        describe_ports(&node_ports),
         data_root.display(),
         if temporary {
             " (temporary, removed on exit)"
@@ -103,8 +118,16 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     );
     println!(
         "Page: http://{advertise}:{port}/ (Raft simulated in the browser) and http://{advertise}:{port}/?live=0 (this cluster, live)",
-        port = args.port
+        port = api_port
     );
+    if let Some(path) = &args.port_file {
+        let nodes: serde_json::Map<String, serde_json::Value> = founders
+            .iter()
+            .map(|(id, member)| (id.to_string(), member.addr.clone().into()))
+            .collect();
+        let bound = serde_json::json!({"api": format!("{advertise}:{api_port}"), "nodes": nodes});
+        write_port_file(path, &bound)?;
+    }
     let closing = entry.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -126,7 +149,7 @@ fn default_web_dir() -> PathBuf {
 
 /// Runs one node until Ctrl-C, SIGTERM or its removal from the cluster.
 pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
-    let (host, port) = args
+    let (host, _requested_port) = args
         .listen
         .rsplit_once(':')
         .and_then(|(host, port)| Some((host.to_string(), port.parse::<u16>().ok()?)))
@@ -140,7 +163,9 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
-    let addr = crate::links::canonical(&args.listen);
+    // `--listen HOST:0`: the node is reached at the port the OS picked.
+    let port = bound_port(&listener)?;
+    let addr = crate::links::canonical(&format!("{host}:{port}"));
     let name = args.name.clone().unwrap_or_else(|| format!("n{}", args.id));
     let member = Member {
         name: name.clone(),
@@ -173,6 +198,9 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         "Flotilla node {} ({name}) serving on http://{addr}",
         args.id
     );
+    if let Some(path) = &args.port_file {
+        write_port_file(path, &serde_json::json!({ "addr": addr }))?;
+    }
     if let Some(join) = &args.join {
         if node.started_fresh() {
             let joined = tokio::select! {
@@ -200,6 +228,57 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
     }
     node.shutdown().await;
     Ok(())
+}
+
+/// The port `listener` is bound to (the one the OS picked, for port 0).
+fn bound_port(listener: &TcpListener) -> Result<u16, Fatal> {
+    listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .map_err(|err| format!("cannot read the bound address: {err}"))
+}
+
+/// `count` ports the OS picks on `bind`, each held by a socket bound with SO_REUSEADDR but not
+/// listening: no other bind to port 0 gets them, while a listener (which sets SO_REUSEADDR too)
+/// may still take them. Dropping the sockets once the listeners are bound releases nothing else.
+fn reserve_ports(bind: IpAddr, count: u16) -> Result<Vec<(u16, TcpSocket)>, Fatal> {
+    let reserve = || -> std::io::Result<(u16, TcpSocket)> {
+        let socket = if bind.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(SocketAddr::new(bind, 0))?;
+        Ok((socket.local_addr()?.port(), socket))
+    };
+    (0..count)
+        .map(|_| reserve().map_err(|err| format!("cannot pick a free port on {bind}: {err}")))
+        .collect()
+}
+
+/// `8001-8005` for consecutive ports (as the demo's default numbering gives), else a list.
+fn describe_ports(ports: &[u16]) -> String {
+    let consecutive = ports.windows(2).all(|pair| pair[1] == pair[0].wrapping_add(1));
+    match (ports.first(), ports.last()) {
+        (Some(first), Some(last)) if consecutive => format!("{first}-{last}"),
+        _ => ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Writes `bound` (the addresses the listeners got) to `path` as JSON, whole: into a file beside
+/// it, then renamed over it, so a reader never sees half of it.
+fn write_port_file(path: &Path, bound: &serde_json::Value) -> Result<(), Fatal> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}.partial", std::process::id()));
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, format!("{bound}\n"))
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|err| format!("cannot write the port file {}: {err}", path.display()))
 }
 
 /// Asks the node at `join` to add this one, retrying while the cluster has no leader.

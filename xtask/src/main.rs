@@ -7,6 +7,7 @@
 mod bench;
 mod cmd;
 mod deps;
+mod layers;
 mod run;
 mod sim;
 mod test;
@@ -30,7 +31,7 @@ struct Cli {
 enum Command {
     /// Build everything, then start the demo (`flotilla demo`)
     Run(RunArgs),
-    /// Run every check, as CI does: fmt, clippy, tests, the wasm32 build, core's dependencies
+    /// Run every check, as CI does: fmt, clippy, module layers, tests, the wasm32 build, core's dependencies
     Test(TestArgs),
     /// Run one deterministic simulation of a cluster in virtual time
     Sim(SimArgs),
