@@ -126,7 +126,13 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
             .map(|(id, member)| (id.to_string(), member.addr.clone().into()))
             .collect();
         let bound = serde_json::json!({"api": format!("{advertise}:{api_port}"), "nodes": nodes});
-        write_port_file(path, &bound)?;
+        if let Err(err) = write_port_file(path, &bound) {
+            entry.registry.shutdown().await;
+            if temporary {
+                let _ = std::fs::remove_dir_all(&data_root);
+            }
+            return Err(err);
+        }
     }
     let closing = entry.clone();
     let served = axum::serve(listener, app)
@@ -198,8 +204,11 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         "Flotilla node {} ({name}) serving on http://{addr}",
         args.id
     );
-    if let Some(path) = &args.port_file {
-        write_port_file(path, &serde_json::json!({ "addr": addr }))?;
+    if let Some(path) = &args.port_file
+        && let Err(err) = write_port_file(path, &serde_json::json!({ "addr": addr }))
+    {
+        node.shutdown().await;
+        return Err(err);
     }
     if let Some(join) = &args.join {
         if node.started_fresh() {

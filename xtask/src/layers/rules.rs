@@ -241,7 +241,7 @@ fn cycles(
         for reference in references {
             let inside = |m: &ModulePath| m.len() > depth && m.starts_with(parent);
             if inside(&reference.from) && inside(&reference.to) {
-                let (a, b) = (&reference.from[depth], &reference.to[depth]);
+                let (a, b) = (reference.from[depth].as_str(), reference.to[depth].as_str());
                 if a != b {
                     edges.entry((a, b)).or_insert(reference);
                 }
@@ -253,7 +253,11 @@ fn cycles(
             } else {
                 format!("the submodules of {}", display(parent))
             };
-            let name = |child: &str| display(&[parent.as_slice(), &[child.to_string()]].concat());
+            let name = |child: &str| {
+                let mut path = parent.clone();
+                path.push(child.to_string());
+                display(&path)
+            };
             let ring: Vec<String> = cycle.iter().map(|c| name(c)).collect();
             let mut message = format!(
                 "{whose} form a cycle: {} → {}",
