@@ -268,7 +268,9 @@ fn reserve_ports(bind: IpAddr, count: u16) -> Result<Vec<(u16, TcpSocket)>, Fata
 
 /// `8001-8005` for consecutive ports (as the demo's default numbering gives), else a list.
 fn describe_ports(ports: &[u16]) -> String {
-    let consecutive = ports.windows(2).all(|pair| pair[1] == pair[0].wrapping_add(1));
+    let consecutive = ports
+        .windows(2)
+        .all(|pair| pair[1] == pair[0].wrapping_add(1));
     match (ports.first(), ports.last()) {
         (Some(first), Some(last)) if consecutive => format!("{first}-{last}"),
         _ => ports

@@ -505,9 +505,7 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
     let api = &demo.addr;
     let browser = Browser::open().await;
     // The page the demo serves, following its cluster "0".
-    browser
-        .load_url(&format!("http://{api}/?live=0"))
-        .await;
+    browser.load_url(&format!("http://{api}/?live=0")).await;
     assert_eq!(
         browser.js("return window.flotilla.live()").await,
         json!(true)
@@ -642,9 +640,7 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
     browser.assert_clean().await;
 
     // The page served elsewhere (here: the tests' static server) follows the demo with `api=`.
-    browser
-        .load(&format!("?live=0&api=http://{api}/"))
-        .await;
+    browser.load(&format!("?live=0&api=http://{api}/")).await;
     browser
         .wait_state(
             "the demo's six nodes (n21 down), from another origin",

@@ -42,8 +42,7 @@ impl Cluster {
             if let Some(first) = &first {
                 args.extend(["--join", first]);
             }
-            let (node, _) =
-                Proc::start_on_free_ports(&args, dir.path(), &format!("node-{id}"));
+            let (node, _) = Proc::start_on_free_ports(&args, dir.path(), &format!("node-{id}"));
             if id == 1 {
                 wait_for(
                     Duration::from_secs(20),

@@ -74,9 +74,11 @@ fn layer_lines(architecture: &str) -> std::result::Result<Vec<LayerLine>, String
         }
     }
     if found.is_empty() {
-        return Err("ARCHITECTURE.md has no `layers <crate-dir>: a > b, c` lines in a ```text \
+        return Err(
+            "ARCHITECTURE.md has no `layers <crate-dir>: a > b, c` lines in a ```text \
                     block under \"## Layers\""
-            .to_string());
+                .to_string(),
+        );
     }
     Ok(found)
 }
@@ -91,7 +93,8 @@ fn parse_layer_line(rest: &str) -> std::result::Result<LayerLine, String> {
         .split('>')
         .map(|level| level.split(',').map(|m| m.trim().to_string()).collect())
         .collect();
-    let well_named = |m: &String| !m.is_empty() && m.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let well_named =
+        |m: &String| !m.is_empty() && m.chars().all(|c| c.is_alphanumeric() || c == '_');
     if !levels.iter().flatten().all(well_named) {
         return Err(bad("every module is a name, separated by `,` or `>`"));
     }
@@ -186,7 +189,10 @@ mod tests {
     const TIDY: &[(&str, &str)] = &[
         ("lib.rs", "pub mod api;\npub mod node;\npub mod store;\n"),
         ("api/mod.rs", "mod entry;\nuse crate::node::Node;\n"),
-        ("api/entry.rs", "use super::super::store;\nuse crate::api::helper;\n"),
+        (
+            "api/entry.rs",
+            "use super::super::store;\nuse crate::api::helper;\n",
+        ),
         ("node.rs", "use crate::store::{Log, self};\n"),
         ("store/mod.rs", "mod log;\npub use log::Log;\n"),
         ("store/log.rs", "use super::Error;\n"),
@@ -194,13 +200,19 @@ mod tests {
 
     #[test]
     fn a_tidy_crate_passes() {
-        assert_eq!(problems("demo: api > node > store", TIDY), Vec::<String>::new());
+        assert_eq!(
+            problems("demo: api > node > store", TIDY),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn a_back_import_bites() {
         let mut sources = TIDY.to_vec();
-        sources[5] = ("store/log.rs", "use super::Error;\n\nfn f() { crate::node::g() }\n");
+        sources[5] = (
+            "store/log.rs",
+            "use super::Error;\n\nfn f() { crate::node::g() }\n",
+        );
         let found = problems("demo: api > node > store", &sources);
         assert_eq!(
             found[0],
@@ -210,15 +222,19 @@ mod tests {
         // At the top level, every back-import closes a cycle too.
         assert_eq!(
             found[1..],
-            ["demo/src's top-level modules form a cycle: node → store → node\n    \
+            [
+                "demo/src's top-level modules form a cycle: node → store → node\n    \
               demo/src/node.rs:1: node imports store (crate::store::Log)\n    \
-              demo/src/store/log.rs:3: store::log imports node (crate::node::g)"]
+              demo/src/store/log.rs:3: store::log imports node (crate::node::g)"
+            ]
         );
         let same_level = problems("demo: api > node, store", TIDY);
         assert_eq!(
             same_level,
-            ["demo/src/node.rs:1: node imports store: crate::store::Log (store and node share a \
-              level in ARCHITECTURE.md's \"layers demo\" line)"]
+            [
+                "demo/src/node.rs:1: node imports store: crate::store::Log (store and node share a \
+              level in ARCHITECTURE.md's \"layers demo\" line)"
+            ]
         );
     }
 
@@ -232,9 +248,11 @@ mod tests {
         let found = problems("demo: api > node > store", &sources);
         assert_eq!(
             found,
-            ["the submodules of api form a cycle: api::entry → api::live → api::entry\n    \
+            [
+                "the submodules of api form a cycle: api::entry → api::live → api::entry\n    \
               demo/src/api/entry.rs:3: api::entry imports api::live (self::super::live::x)\n    \
-              demo/src/api/live.rs:1: api::live imports api::entry (super::entry::Entry)"]
+              demo/src/api/live.rs:1: api::live imports api::entry (super::entry::Entry)"
+            ]
         );
     }
 
@@ -258,14 +276,41 @@ mod tests {
     }
 
     #[test]
+    fn two_cycles_through_one_module_both_show() {
+        let sources = [
+            ("lib.rs", ""),
+            ("a.rs", "use crate::b;\n"),
+            ("b.rs", "use crate::a;\nuse crate::c;\n"),
+            ("c.rs", "use crate::b;\n"),
+        ];
+        let found = problems("demo: a > b > c", &sources);
+        let cycles: Vec<&str> = found
+            .iter()
+            .filter_map(|problem| problem.lines().next())
+            .filter(|first| first.contains("form a cycle"))
+            .collect();
+        assert_eq!(
+            cycles,
+            [
+                "demo/src's top-level modules form a cycle: a → b → a",
+                "demo/src's top-level modules form a cycle: b → c → b",
+            ]
+        );
+    }
+
+    #[test]
     fn a_missing_or_unknown_module_bites() {
         assert_eq!(
             problems("demo: api > store", TIDY),
-            ["demo/src/node.rs: module node is missing from ARCHITECTURE.md's \"layers demo\" line"]
+            [
+                "demo/src/node.rs: module node is missing from ARCHITECTURE.md's \"layers demo\" line"
+            ]
         );
         assert_eq!(
             problems("demo: api > node > store, gone", TIDY),
-            ["ARCHITECTURE.md's \"layers demo\" line names gone, which is not a module of demo/src"]
+            [
+                "ARCHITECTURE.md's \"layers demo\" line names gone, which is not a module of demo/src"
+            ]
         );
     }
 
@@ -279,7 +324,10 @@ mod tests {
              use crate::api;\n}\n",
         );
         sources.push(("store/tests.rs", "use crate::api::entry;\n"));
-        assert_eq!(problems("demo: api > node > store", &sources), Vec::<String>::new());
+        assert_eq!(
+            problems("demo: api > node > store", &sources),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -288,7 +336,10 @@ mod tests {
         assert_eq!(module("lib.rs"), Some(vec![]));
         assert_eq!(module("main.rs"), Some(vec![]));
         assert_eq!(module("api/mod.rs"), Some(vec!["api".to_string()]));
-        assert_eq!(module("api/entry.rs"), Some(vec!["api".to_string(), "entry".to_string()]));
+        assert_eq!(
+            module("api/entry.rs"),
+            Some(vec!["api".to_string(), "entry".to_string()])
+        );
         assert_eq!(module("store/tests.rs"), None);
         assert_eq!(module("bin/tool.rs"), None);
     }
@@ -303,7 +354,11 @@ mod tests {
         assert_eq!(lines[0].crate_dir, "native");
         assert_eq!(
             lines[0].levels,
-            [vec!["run".to_string()], vec!["api".to_string(), "registry".to_string()], vec!["node".to_string()]]
+            [
+                vec!["run".to_string()],
+                vec!["api".to_string(), "registry".to_string()],
+                vec!["node".to_string()]
+            ]
         );
         assert_eq!(lines[1].crate_dir, "core");
         assert!(layer_lines("## Layers\nnothing yet\n").is_err());

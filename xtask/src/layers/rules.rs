@@ -259,11 +259,7 @@ fn cycles(
                 display(&path)
             };
             let ring: Vec<String> = cycle.iter().map(|c| name(c)).collect();
-            let mut message = format!(
-                "{whose} form a cycle: {} → {}",
-                ring.join(" → "),
-                ring[0]
-            );
+            let mut message = format!("{whose} form a cycle: {} → {}", ring.join(" → "), ring[0]);
             for (at, from) in cycle.iter().enumerate() {
                 let to = cycle[(at + 1) % cycle.len()];
                 message.push_str("\n    ");
@@ -275,9 +271,12 @@ fn cycles(
     found
 }
 
-/// One shortest cycle through the first node of every strongly connected component of more
-/// than one node of the graph `edges`.
-fn strongly_connected_cycles<'a>(edges: &BTreeMap<(&'a str, &'a str), &Reference>) -> Vec<Vec<&'a str>> {
+/// The cycles of the graph `edges`: in every strongly connected component of more than one
+/// node, a shortest cycle through each node, each distinct cycle once (so `a ↔ b` and `b ↔ c`
+/// both show, where one cycle alone would hide the other).
+fn strongly_connected_cycles<'a>(
+    edges: &BTreeMap<(&'a str, &'a str), &Reference>,
+) -> Vec<Vec<&'a str>> {
     let nodes: BTreeSet<&str> = edges.keys().flat_map(|&(a, b)| [a, b]).collect();
     let reachable = |from: &'a str| {
         let mut seen = BTreeSet::from([from]);
@@ -307,7 +306,20 @@ fn strongly_connected_cycles<'a>(edges: &BTreeMap<(&'a str, &'a str), &Reference
         if component.len() < 2 {
             continue;
         }
-        cycles.push(shortest_cycle(start, &component, edges));
+        let mut seen: BTreeSet<Vec<&str>> = BTreeSet::new();
+        for &node in &component {
+            let cycle = shortest_cycle(node, &component, edges);
+            // The same cycle found from another of its nodes is the same rotated: each is
+            // shown from its first node by name.
+            let mut rotation = cycle;
+            let first = (0..rotation.len())
+                .min_by_key(|&i| rotation[i])
+                .unwrap_or(0);
+            rotation.rotate_left(first);
+            if seen.insert(rotation.clone()) {
+                cycles.push(rotation);
+            }
+        }
     }
     cycles
 }

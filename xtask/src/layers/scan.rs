@@ -22,7 +22,10 @@ pub fn paths(source: &str) -> Vec<RawPath> {
     while at < tokens.len() {
         let starts_path = matches!(&tokens[at].kind, Kind::Ident(name) if is_path_root(name))
             && matches!(tokens.get(at + 1), Some(t) if t.kind == Kind::PathSep)
-            && !matches!(at.checked_sub(1).map(|i| &tokens[i].kind), Some(Kind::PathSep));
+            && !matches!(
+                at.checked_sub(1).map(|i| &tokens[i].kind),
+                Some(Kind::PathSep)
+            );
         if starts_path {
             at = parse_path(&tokens, at, Vec::new(), &mut found);
         } else {
@@ -230,7 +233,12 @@ fn tokenize(code: &str) -> Vec<Token> {
 
 /// Parses the path starting at `at` under `prefix` (a `use` group's prefix), pushing every
 /// complete path it names to `found`; returns the index after it.
-fn parse_path(tokens: &[Token], mut at: usize, prefix: Vec<String>, found: &mut Vec<RawPath>) -> usize {
+fn parse_path(
+    tokens: &[Token],
+    mut at: usize,
+    prefix: Vec<String>,
+    found: &mut Vec<RawPath>,
+) -> usize {
     let line = tokens.get(at).map_or(0, |t| t.line);
     let mut segments = prefix;
     loop {
@@ -308,7 +316,10 @@ fn f<'a>(x: &'a str) -> char {
     'x'
 }
 "##;
-        assert_eq!(segments(source), [(11, "crate::links::canonical".to_string())]);
+        assert_eq!(
+            segments(source),
+            [(11, "crate::links::canonical".to_string())]
+        );
     }
 
     #[test]
@@ -337,7 +348,8 @@ fn f<'a>(x: &'a str) -> char {
 
     #[test]
     fn only_paths_rooted_at_crate_super_or_self_count() {
-        let source = "use std::fmt;\nfn f(&self) { self.x(); Self::new(); a::crate_x(); self::g(); }";
+        let source =
+            "use std::fmt;\nfn f(&self) { self.x(); Self::new(); a::crate_x(); self::g(); }";
         assert_eq!(segments(source), [(2, "self::g".to_string())]);
     }
 }
