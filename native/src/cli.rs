@@ -80,7 +80,8 @@ pub struct DemoArgs {
     /// How many nodes cluster "0" starts with
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=51))]
     pub nodes: u16,
-    /// Port of the API (the nodes take the ports right after it: 8001, 8002, …)
+    /// Port of the API (the nodes take the ports right after it: 8001, 8002, …). With 0, the
+    /// API and every node get a free port the OS picks (see --port-file)
     #[arg(long, default_value_t = 8000)]
     pub port: u16,
     /// Replica capacity of each node
@@ -97,6 +98,11 @@ pub struct DemoArgs {
     /// Directory of the browser page served at / (built by `cargo xtask web`)
     #[arg(long, value_name = "DIR")]
     pub web_dir: Option<PathBuf>,
+    /// Once every listener is bound, write their addresses to this file as JSON,
+    /// {"api": "localhost:8000", "nodes": {"1": "localhost:8001", …}}, whole (written beside it,
+    /// then renamed)
+    #[arg(long, value_name = "PATH")]
+    pub port_file: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub timing: TimingArgs,
@@ -108,7 +114,8 @@ pub struct NodeArgs {
     /// This node's Raft id: a positive integer, unique in the cluster
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub id: u64,
-    /// HOST:PORT to listen on; also the address peers and clients use to reach this node
+    /// HOST:PORT to listen on; also the address peers and clients use to reach this node. With
+    /// port 0, the OS picks a free port (see --port-file)
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: String,
     /// HOST:PORT of any node of an existing cluster to join. Without it, a node with empty
@@ -133,6 +140,10 @@ pub struct NodeArgs {
     /// Restarting with the same directory restarts the same member
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Once listening, write the address this node serves on to this file as JSON,
+    /// {"addr": "localhost:7001"}, whole (written beside it, then renamed)
+    #[arg(long, value_name = "PATH")]
+    pub port_file: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub timing: TimingArgs,

@@ -146,13 +146,33 @@ impl Registry {
         id: &str,
         nodes: &[SpawnRequest],
     ) -> Result<(), RegistryError> {
-        let mut clusters = self.clusters.lock().await;
-        if clusters.contains_key(id) {
+        if self.contains(id).await {
             return Err(RegistryError::ClusterExists(id.to_string()));
         }
         let mut listeners = Vec::with_capacity(nodes.len());
         for node in nodes {
             listeners.push(self.bind(&node.member.addr).await?);
+        }
+        self.create_cluster_on(id, nodes, listeners).await
+    }
+
+    /// Binds a listener for a node on `port` of the registry's bind address (0: a port the OS
+    /// picks, which the listener's `local_addr` tells), for [`Registry::create_cluster_on`].
+    pub async fn listen(&self, port: u16) -> Result<TcpListener, RegistryError> {
+        self.bind(&format!("{}:{port}", self.settings.bind)).await
+    }
+
+    /// Starts a new cluster `id` of the given founding nodes on listeners already bound, one per
+    /// node in the same order (so the founders' addresses can name ports the OS picked).
+    pub async fn create_cluster_on(
+        &self,
+        id: &str,
+        nodes: &[SpawnRequest],
+        listeners: Vec<TcpListener>,
+    ) -> Result<(), RegistryError> {
+        let mut clusters = self.clusters.lock().await;
+        if clusters.contains_key(id) {
+            return Err(RegistryError::ClusterExists(id.to_string()));
         }
         let mut entry = ClusterEntry::default();
         for (node, listener) in nodes.iter().zip(listeners) {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,7 @@ pub type Fatal = String;
 /// Runs the demo until Ctrl-C or SIGTERM.
 pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     let last_port = u32::from(args.port) + u32::from(args.nodes);
-    if last_port > 65535 {
+    if args.port != 0 && last_port > 65535 {
         return Err(format!(
             "--port {} leaves no room for {} node ports after it",
             args.port, args.nodes
@@ -39,7 +40,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     let listener = TcpListener::bind(api_addr).await.map_err(|err| {
         format!("cannot listen on {api_addr}: {err} (is another demo running? try --port)")
     })?;
-
+    let api_port = bound_port(&listener)?;
     let (data_root, temporary) = match &args.data_dir {
         Some(dir) => (dir.clone(), false),
         None => (
@@ -59,11 +60,23 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         request_timeout: args.timing.request_timeout(),
     };
     let registry = Registry::new(settings);
-    let founders: BTreeMap<u64, Member> = (1..=u64::from(args.nodes))
-        .map(|n| {
+    // The nodes' listeners are bound before anything starts, so a port in use is reported
+    // first; with `--port 0` the OS picks every port, the nodes' included.
+    let mut listeners = Vec::with_capacity(usize::from(args.nodes));
+    for n in 1..=args.nodes {
+        let port = if args.port == 0 { 0 } else { args.port + n };
+        listeners.push(registry.listen(port).await.map_err(|err| err.to_string())?);
+    }
+    let node_ports = listeners
+        .iter()
+        .map(bound_port)
+        .collect::<Result<Vec<u16>, Fatal>>()?;
+    let founders: BTreeMap<u64, Member> = (1..)
+        .zip(&node_ports)
+        .map(|(n, port)| {
             let member = Member {
                 name: format!("n{n}"),
-                addr: format!("{advertise}:{}", u64::from(args.port) + n),
+                addr: format!("{advertise}:{port}"),
                 capacity: args.capacity,
             };
             (n, member)
@@ -78,7 +91,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         })
         .collect();
     registry
-        .create_cluster(DEMO_CLUSTER, &requests)
+        .create_cluster_on(DEMO_CLUSTER, &requests, listeners)
         .await
         .map_err(|err| err.to_string())?;
 
@@ -89,11 +102,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     let entry = Arc::new(Entry::new(registry, web_dir, advertise.clone()));
     let app = crate::entry::router(entry.clone());
     println!(
-        "Flotilla demo: API on http://{advertise}:{} ; cluster \"0\" of {} nodes on ports {}-{}; data in {}{}",
-        args.port,
+        "Flotilla demo: API on http://{advertise}:{api_port} ; cluster \"0\" of {} nodes on ports {}; data in {}{}",
         args.nodes,
-        u32::from(args.port) + 1,
-        last_port,
+        describe_ports(&node_ports),
         data_root.display(),
         if temporary {
             " (temporary, removed on exit)"
@@ -103,8 +114,22 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     );
     println!(
         "Page: http://{advertise}:{port}/ (Raft simulated in the browser) and http://{advertise}:{port}/?live=0 (this cluster, live)",
-        port = args.port
+        port = api_port
     );
+    if let Some(path) = &args.port_file {
+        let nodes: serde_json::Map<String, serde_json::Value> = founders
+            .iter()
+            .map(|(id, member)| (id.to_string(), member.addr.clone().into()))
+            .collect();
+        let bound = serde_json::json!({"api": format!("{advertise}:{api_port}"), "nodes": nodes});
+        if let Err(err) = write_port_file(path, &bound) {
+            entry.registry.shutdown().await;
+            if temporary {
+                let _ = std::fs::remove_dir_all(&data_root);
+            }
+            return Err(err);
+        }
+    }
     let closing = entry.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -126,7 +151,7 @@ fn default_web_dir() -> PathBuf {
 
 /// Runs one node until Ctrl-C, SIGTERM or its removal from the cluster.
 pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
-    let (host, port) = args
+    let (host, _requested_port) = args
         .listen
         .rsplit_once(':')
         .and_then(|(host, port)| Some((host.to_string(), port.parse::<u16>().ok()?)))
@@ -140,7 +165,9 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
-    let addr = crate::addr::canonical(&args.listen);
+    // `--listen HOST:0`: the node is reached at the port the OS picked.
+    let port = bound_port(&listener)?;
+    let addr = crate::addr::canonical(&format!("{host}:{port}"));
     let name = args.name.clone().unwrap_or_else(|| format!("n{}", args.id));
     let member = Member {
         name: name.clone(),
@@ -173,6 +200,12 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         "Flotilla node {} ({name}) serving on http://{addr}",
         args.id
     );
+    if let Some(path) = &args.port_file
+        && let Err(err) = write_port_file(path, &serde_json::json!({ "addr": addr }))
+    {
+        node.shutdown().await;
+        return Err(err);
+    }
     if let Some(join) = &args.join {
         if node.started_fresh() {
             let joined = tokio::select! {
@@ -200,6 +233,40 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
     }
     node.shutdown().await;
     Ok(())
+}
+
+/// The port `listener` is bound to (the one the OS picked, for port 0).
+fn bound_port(listener: &TcpListener) -> Result<u16, Fatal> {
+    listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .map_err(|err| format!("cannot read the bound address: {err}"))
+}
+
+/// `8001-8005` for consecutive ports (as the demo's default numbering gives), else a list.
+fn describe_ports(ports: &[u16]) -> String {
+    let consecutive = ports
+        .windows(2)
+        .all(|pair| pair[1] == pair[0].wrapping_add(1));
+    match (ports.first(), ports.last()) {
+        (Some(first), Some(last)) if consecutive => format!("{first}-{last}"),
+        _ => ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Writes `bound` (the addresses the listeners got) to `path` as JSON, whole: into a file beside
+/// it, then renamed over it, so a reader never sees half of it.
+fn write_port_file(path: &Path, bound: &serde_json::Value) -> Result<(), Fatal> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}.partial", std::process::id()));
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, format!("{bound}\n"))
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|err| format!("cannot write the port file {}: {err}", path.display()))
 }
 
 /// Asks the node at `join` to add this one, retrying while the cluster has no leader.

@@ -13,7 +13,8 @@ use std::time::Instant;
 use flotilla_tests::browser::Browser;
 use serde_json::Value;
 
-/// How long each case is measured, after a warm-up.
+/// How long each case is measured, after a warm-up. Frames per wall-clock second are what is
+/// measured, so the sleeps below are the measurement itself, not a wait for a condition.
 const MEASURE: Duration = Duration::from_secs(5);
 const WARM_UP: Duration = Duration::from_secs(2);
 

@@ -1,13 +1,12 @@
-//! Driving the page in a real browser: web/dist/ served from a sub-path by a tiny static server
-//! in this process, opened in headless Chromium through chromedriver (Debian's `chromium` and
+//! Driving the page in a real browser: web/dist/ served from a sub-path by a static file server
+//! in this process (axum + tower-http's `ServeDir`), opened in headless Chromium through chromedriver (Debian's `chromium` and
 //! `chromium-driver`: /usr/bin/chromium, /usr/bin/chromedriver), in a 1280x720 viewport.
 //!
 //! Used by the browser tests (tests/browser.rs) and the frame-time benchmark (benches/page.rs).
 //! One browser at a time (a lock): the machines have two cores and Chromium is heavy. Missing
 //! pieces (the browser, web/dist/) fail loudly, saying how to get them.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
+use tower_http::services::ServeDir;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -63,7 +63,8 @@ fn check_browser() {
 
 // ----- a static file server ------------------------------------------------------------------
 
-/// Serves web/dist/ under [`PREFIX`] on 127.0.0.1 and records every request it could not serve.
+/// Serves web/dist/ under [`PREFIX`] on 127.0.0.1 (tower-http's `ServeDir`, on a runtime of its
+/// own so it answers while a test blocks) and records every request it could not serve.
 struct Server {
     port: u16,
     failed: Arc<Mutex<Vec<String>>>,
@@ -71,15 +72,45 @@ struct Server {
 
 impl Server {
     fn start(root: PathBuf) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
         let port = listener.local_addr().expect("a bound address").port();
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
         let failed = Arc::new(Mutex::new(Vec::new()));
         let record = failed.clone();
+        let files = ServeDir::new(root).append_index_html_on_directories(true);
+        let app = axum::Router::new()
+            .nest_service(PREFIX.trim_end_matches('/'), files)
+            .fallback(|| async { http::StatusCode::NOT_FOUND })
+            .layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    let record = record.clone();
+                    async move {
+                        let path = request.uri().path().to_string();
+                        let mut response = next.run(request).await;
+                        if !response.status().is_success() {
+                            record.lock().unwrap_or_else(|e| e.into_inner()).push(path);
+                        }
+                        // Every load reads the files as built now, never a cached copy.
+                        response.headers_mut().insert(
+                            http::header::CACHE_CONTROL,
+                            http::HeaderValue::from_static("no-store"),
+                        );
+                        response
+                    }
+                },
+            ));
         std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (root, record) = (root.clone(), record.clone());
-                std::thread::spawn(move || serve(stream, &root, &record));
-            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("the file server's runtime");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                axum::serve(listener, app).await.expect("the file server");
+            });
         });
         Server { port, failed }
     }
@@ -94,58 +125,6 @@ impl Server {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
-}
-
-fn serve(stream: TcpStream, root: &Path, failed: &Mutex<Vec<String>>) {
-    let mut reader = BufReader::new(&stream);
-    let mut request = String::new();
-    if reader.read_line(&mut request).is_err() {
-        return;
-    }
-    let mut header = String::new();
-    while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-        header.clear();
-    }
-    let path = request.split_whitespace().nth(1).unwrap_or("/");
-    let path = path.split(['?', '#']).next().unwrap_or("/");
-    let file = path
-        .strip_prefix(PREFIX)
-        .map(|rest| if rest.is_empty() { "index.html" } else { rest })
-        .filter(|rest| !rest.split('/').any(|part| part == ".."))
-        .map(|rest| root.join(rest))
-        .filter(|file| file.is_file());
-    let mut stream = stream;
-    let Some(file) = file else {
-        failed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(path.to_string());
-        let _ = stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        return;
-    };
-    let kind = match file.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    };
-    let mut body = Vec::new();
-    if std::fs::File::open(&file)
-        .and_then(|mut f| f.read_to_end(&mut body))
-        .is_err()
-    {
-        return;
-    }
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
 }
 
 // ----- the browser ---------------------------------------------------------------------------
@@ -206,27 +185,39 @@ impl Browser {
         let lock = ONE_BROWSER.lock().await;
         check_browser();
         let server = Server::start(dist());
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let driver = Driver(
+        // Port 0: chromedriver listens where the OS says, and tells us on its stdout.
+        let mut driver = Driver(
             Command::new(CHROMEDRIVER)
-                .arg(format!("--port={port}"))
+                .arg("--port=0")
                 .process_group(0)
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("start chromedriver"),
         );
+        let stdout = driver.0.stdout.take().expect("chromedriver's stdout");
+        let (said, heard) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Reads every line, so chromedriver never blocks on a full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = said.send(line);
+            }
+        });
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let mut lines = Vec::new();
+        let port = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = heard.recv_timeout(left) else {
+                panic!("chromedriver did not say which port it listens on: {lines:?}");
+            };
+            let port = line
+                .strip_prefix("ChromeDriver was started successfully on port ")
+                .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok());
+            if let Some(port) = port {
+                break port;
+            }
+            lines.push(line);
+        };
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {

@@ -1,5 +1,6 @@
-//! Helpers for tests that run the real `flotilla` binary: start demo and node processes on free
-//! ports, kill them with SIGKILL, restart them on the same data, and talk to them over HTTP.
+//! Helpers for tests that run the real `flotilla` binary: start demo and node processes on ports
+//! the OS picks (port 0, read back from `--port-file`), kill them with SIGKILL, restart them on
+//! the same data, and talk to them over HTTP.
 //!
 //! The binary is `target/debug/flotilla`, which `cargo test --workspace` builds (the `flotilla`
 //! package has integration tests, so cargo builds its binary); `FLOTILLA_BIN` overrides it.
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::process::Command;
 use std::process::Stdio;
-use std::sync::atomic::AtomicU16;
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use std::time::Instant;
@@ -37,14 +38,24 @@ pub fn flotilla_bin() -> PathBuf {
 }
 
 /// Next port block to try; spread by process id so parallel test binaries rarely collide.
-static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+static NEXT_PORT: AtomicU32 = AtomicU32::new(0);
 
-/// `count` consecutive ports that are free right now.
+/// The first port [`free_ports`] hands out.
+const FIRST_FREE_PORT: u32 = 20_000;
+/// How many ports after it [`free_ports`] uses: up to 32,700, below Linux's ephemeral range
+/// (32768–60999), so no process binding port 0 takes one of them from under a test.
+const FREE_PORT_SPAN: u32 = 12_700;
+
+/// `count` consecutive ports that are free right now, for the tests that must name a port
+/// themselves: a node the demo spawns (`POST /clusters/ID/nodes`), a cluster created on its
+/// first port (`POST /clusters`), a demo restarted on the same ports. Anything else binds port 0
+/// ([`Proc::start_on_free_ports`]), which no other process can take first.
 pub fn free_ports(count: u16) -> u16 {
-    let start = 20_000 + (std::process::id() % 200) as u16 * 100;
+    let spread = std::process::id() % (FREE_PORT_SPAN / 100) * 100;
     loop {
-        let offset = NEXT_PORT.fetch_add(count + 1, Ordering::SeqCst);
-        let base = start + offset % 20_000;
+        let offset = NEXT_PORT.fetch_add(u32::from(count) + 1, Ordering::SeqCst);
+        let base = FIRST_FREE_PORT + (spread + offset) % (FREE_PORT_SPAN - u32::from(count));
+        let base = u16::try_from(base).expect("below 32,768");
         let all_free =
             (base..base + count).all(|port| TcpListener::bind(("127.0.0.1", port)).is_ok());
         if all_free {
@@ -58,9 +69,12 @@ pub struct Proc {
     child: Option<Child>,
     args: Vec<String>,
     log: PathBuf,
-    /// The address it serves on (`localhost:PORT`).
+    /// The address it serves on (`localhost:PORT`): a demo's API, or a node.
     pub addr: String,
 }
+
+/// How long a process may take to bind its listeners and write its port file.
+const PORT_FILE_WAIT: Duration = Duration::from_secs(30);
 
 impl Proc {
     /// Starts `flotilla ARGS`, logging to `log_dir/<name>.log`; `addr` is where it will serve.
@@ -73,6 +87,62 @@ impl Proc {
         };
         proc.spawn();
         proc
+    }
+
+    /// Starts `flotilla ARGS --port-file log_dir/<name>.ports`, where ARGS bind port 0
+    /// (`demo --port 0`, `node --listen localhost:0`), and waits until the process has written
+    /// the addresses it got: `{"api", "nodes": {ID: addr}}` for a demo, `{"addr"}` for a node.
+    /// `addr` is the API's or the node's. A node restarts on the port it got; a demo cannot
+    /// (its nodes' ports are not consecutive), so [`Proc::restart`] refuses.
+    pub fn start_on_free_ports(args: &[&str], log_dir: &Path, name: &str) -> (Proc, Value) {
+        let port_file = log_dir.join(format!("{name}.ports"));
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--port-file", port_file.to_str().expect("a UTF-8 path")]);
+        let mut proc = Proc::start(&args, "", log_dir, name);
+        let bound = proc.read_port_file(&port_file);
+        let addr = bound["api"].as_str().or(bound["addr"].as_str());
+        proc.addr = addr
+            .unwrap_or_else(|| panic!("no \"api\" or \"addr\" in {}: {bound}", port_file.display()))
+            .to_string();
+        if let Some(listen) = proc.args.iter().position(|arg| arg == "--listen") {
+            proc.args[listen + 1] = proc.addr.clone();
+        }
+        (proc, bound)
+    }
+
+    /// Waits (up to [`PORT_FILE_WAIT`]) for the port file the process writes once every
+    /// listener is bound; panics with the process's log if it does not come or the process ends.
+    fn read_port_file(&mut self, port_file: &Path) -> Value {
+        let deadline = Instant::now() + PORT_FILE_WAIT;
+        loop {
+            // Written whole (beside it, then renamed): once it exists, it parses.
+            if let Ok(text) = std::fs::read_to_string(port_file) {
+                return serde_json::from_str(&text).unwrap_or_else(|err| {
+                    panic!("{} is not JSON ({err}): {text}", port_file.display())
+                });
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                panic!(
+                    "flotilla {} ended ({status}) before writing {}; its log:\n{}",
+                    self.args.join(" "),
+                    port_file.display(),
+                    self.log()
+                );
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "flotilla {} wrote no {} within {PORT_FILE_WAIT:?}; its log:\n{}",
+                    self.args.join(" "),
+                    port_file.display(),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn spawn(&mut self) {
@@ -110,8 +180,13 @@ impl Proc {
         }
     }
 
-    /// Starts the process again with the same arguments.
+    /// Starts the process again with the same arguments, on the same port.
     pub fn restart(&mut self) {
+        assert!(
+            !self.args.windows(2).any(|pair| pair == ["--port", "0"]),
+            "a demo on ports the OS picked cannot restart on the same ports: start it on \
+             free_ports() instead"
+        );
         self.kill9();
         self.spawn();
     }

@@ -16,7 +16,6 @@ use flotilla_core::sim::{SimConfig, Simulation, Workload};
 use flotilla_tests::browser::Browser;
 use flotilla_tests::browser::dist;
 use flotilla_tests::process::Proc;
-use flotilla_tests::process::free_ports;
 use serde_json::{Value, json};
 
 fn nodes(snapshot: &Value) -> Vec<&Value> {
@@ -196,8 +195,13 @@ async fn a_submitted_service_shows_its_replicas_on_the_nodes() {
     );
     // Press `c` for a client request too, then look at the page.
     press(&browser, "c").await;
+    let before = browser.snapshot().await["now"].as_f64().unwrap_or(0.0);
     browser.js("window.flotilla.play()").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    browser
+        .wait_state("the page to play a virtual second on", 10, |s| {
+            s["now"].as_f64().is_some_and(|now| now >= before + 1.0)
+        })
+        .await;
     browser.screenshot("page").await;
     browser.assert_clean().await;
     browser.close().await;
@@ -482,13 +486,12 @@ async fn press(browser: &Browser, key: &str) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service() {
-    let api = free_ports(7);
     let data = tempfile::tempdir().expect("temp dir");
-    let demo = Proc::start(
+    let (demo, _) = Proc::start_on_free_ports(
         &[
             "demo",
             "--port",
-            &api.to_string(),
+            "0",
             "--nodes",
             "5",
             "--data-dir",
@@ -496,15 +499,13 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
             "--web-dir",
             dist().to_str().unwrap(),
         ],
-        &format!("localhost:{api}"),
         data.path(),
         "demo",
     );
+    let api = &demo.addr;
     let browser = Browser::open().await;
     // The page the demo serves, following its cluster "0".
-    browser
-        .load_url(&format!("http://localhost:{api}/?live=0"))
-        .await;
+    browser.load_url(&format!("http://{api}/?live=0")).await;
     assert_eq!(
         browser.js("return window.flotilla.live()").await,
         json!(true)
@@ -588,29 +589,24 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
 
     // A `flotilla node` process joins (the seed's request with "spawn": false) and shows up;
     // killed -9, it is drawn as silent and the event log says so.
-    let port = free_ports(1);
-    let listen = format!("localhost:{port}");
     let node_data = data.path().join("node-21");
-    let mut outsider = Proc::start(
+    let (mut outsider, _) = Proc::start_on_free_ports(
         &[
             "node",
             "--id",
             "21",
             "--listen",
-            &listen,
+            "localhost:0",
             "--data-dir",
             node_data.to_str().unwrap(),
             "--await-join",
         ],
-        &listen,
         data.path(),
         "node-21",
     );
-    flotilla_tests::process::wait_for(Duration::from_secs(20), "n21 to serve", || {
-        (flotilla_tests::process::get(&listen, "/stats").0 == 200).then_some(())
-    });
+    let port: u16 = outsider.addr.rsplit_once(':').unwrap().1.parse().unwrap();
     let (status, added) = flotilla_tests::process::post(
-        &format!("localhost:{api}"),
+        api,
         "/clusters/0/nodes",
         &json!({"host": "localhost", "port": port, "spawn": false}),
     );
@@ -644,9 +640,7 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
     browser.assert_clean().await;
 
     // The page served elsewhere (here: the tests' static server) follows the demo with `api=`.
-    browser
-        .load(&format!("?live=0&api=http://localhost:{api}/"))
-        .await;
+    browser.load(&format!("?live=0&api=http://{api}/")).await;
     browser
         .wait_state(
             "the demo's six nodes (n21 down), from another origin",

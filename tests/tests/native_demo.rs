@@ -16,25 +16,54 @@ use flotilla_tests::process::wait_for;
 use serde_json::Value;
 use serde_json::json;
 
-/// A demo of five nodes on free ports: API on `api`, nodes on `api+1..=api+5`, and `api+9`
-/// free for a spawned node.
+/// A demo of five nodes: on ports the OS picks ([`Demo::start`]), or on consecutive ports named
+/// up front so that it can restart on them ([`Demo::start_restartable`]).
 struct Demo {
     proc: Proc,
-    api: u16,
+    /// The nodes' addresses, node 1 first.
+    nodes: Vec<String>,
     _data: tempfile::TempDir,
 }
 
 impl Demo {
     fn start() -> Demo {
-        let api = free_ports(10);
         let data = tempfile::tempdir().expect("temp dir");
-        let port = api.to_string();
+        let data_dir = data.path().join("data");
+        let (proc, bound) = Proc::start_on_free_ports(
+            &[
+                "demo",
+                "--port",
+                "0",
+                "--nodes",
+                "5",
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+            ],
+            data.path(),
+            "demo",
+        );
+        let nodes = (1..=5)
+            .map(|n| {
+                bound["nodes"][n.to_string()]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("node {n} in the port file: {bound}"))
+                    .to_string()
+            })
+            .collect();
+        Demo::ready(proc, nodes, data)
+    }
+
+    /// A demo on ports this test names, API on `api` and nodes on `api+1..=api+5`: restarted,
+    /// it must find its nodes where their stored membership says they are.
+    fn start_restartable() -> Demo {
+        let api = free_ports(6);
+        let data = tempfile::tempdir().expect("temp dir");
         let data_dir = data.path().join("data");
         let proc = Proc::start(
             &[
                 "demo",
                 "--port",
-                &port,
+                &api.to_string(),
                 "--nodes",
                 "5",
                 "--data-dir",
@@ -44,9 +73,14 @@ impl Demo {
             data.path(),
             "demo",
         );
+        let nodes = (1..=5).map(|n| format!("localhost:{}", api + n)).collect();
+        Demo::ready(proc, nodes, data)
+    }
+
+    fn ready(proc: Proc, nodes: Vec<String>, data: tempfile::TempDir) -> Demo {
         let demo = Demo {
             proc,
-            api,
+            nodes,
             _data: data,
         };
         demo.wait_for_leader();
@@ -54,11 +88,12 @@ impl Demo {
     }
 
     fn api(&self) -> String {
-        format!("localhost:{}", self.api)
+        self.proc.addr.clone()
     }
 
-    fn node(&self, n: u16) -> String {
-        format!("localhost:{}", self.api + n)
+    /// The address of node `n` (1-based).
+    fn node(&self, n: usize) -> String {
+        self.nodes[n - 1].clone()
     }
 
     fn state(&self) -> Value {
@@ -139,8 +174,8 @@ fn the_seed_readme_works_verbatim_against_the_demo() {
     assert_eq!(status, 200);
     assert_eq!(nodes["nodes"].as_array().unwrap().len(), 5);
 
-    // Spawn and connect a new node (port 8099 in the README).
-    let spawned_port = demo.api + 9;
+    // Spawn and connect a new node (port 8099 in the README): the request names its port.
+    let spawned_port = free_ports(1);
     let (status, added) = post(
         &api,
         "/clusters/0/nodes",
@@ -158,7 +193,7 @@ fn the_seed_readme_works_verbatim_against_the_demo() {
     let (status, removed) = delete(
         &api,
         "/clusters/0/nodes",
-        &json!({"host": "localhost", "port": (demo.api + 1).to_string()}),
+        &json!({"host": "localhost", "port": first.rsplit_once(':').unwrap().1}),
     );
     assert_eq!(status, 200, "{removed}\n{}", demo.proc.log());
     wait_for(
@@ -182,7 +217,7 @@ fn the_seed_readme_works_verbatim_against_the_demo() {
     let (status, links) = post_raw(
         &demo.node(4),
         "/connections/",
-        &format!(r#"{{"localhost:{}": 0}}"#, demo.api + 2),
+        &format!(r#"{{"{}": 0}}"#, demo.node(2)),
     );
     assert_eq!(status, 200, "{links}");
     let (_, links) = get(&demo.node(4), "/connections");
@@ -218,8 +253,24 @@ fn a_cut_link_shows_in_replication_and_heals() {
     );
     assert_eq!(status, 201, "{created}");
     let index = created["log_index"].as_u64().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let (_, leader) = get(&leader_addr, "/stats");
+    // Wait until the follower has stored the entry and the leader has heard every other member
+    // acknowledge it: by then the follower's acknowledgement would have arrived too, were its
+    // link up.
+    let leader = wait_for(
+        Duration::from_secs(10),
+        "the follower to store the entry and the others to acknowledge it",
+        || {
+            let (_, own) = get(&follower, "/stats");
+            let stored = own["last_log_index"].as_u64()? >= index;
+            let (_, leader) = get(&leader_addr, "/stats");
+            let others_acknowledged = leader["replication"]
+                .as_object()?
+                .iter()
+                .filter(|(id, _)| **id != follower_id.to_string())
+                .all(|(_, matched)| matched.as_u64() >= Some(index));
+            (stored && others_acknowledged).then_some(leader)
+        },
+    );
     let matched = leader["replication"][follower_id.to_string()]
         .as_u64()
         .unwrap_or(0);
@@ -227,9 +278,6 @@ fn a_cut_link_shows_in_replication_and_heals() {
         matched < index,
         "the leader cannot know the follower stored {index}: {leader}"
     );
-    // The follower itself did receive the entry (the link to it is up).
-    let (_, own) = get(&follower, "/stats");
-    assert!(own["last_log_index"].as_u64().unwrap() >= index, "{own}");
 
     // Heal: the leader learns the follower has everything.
     let (status, _) = post(
@@ -411,7 +459,7 @@ fn services_scale_and_delete_and_another_cluster_starts_alongside() {
     let (status, _) = get(&api, &format!("/clusters/0/services/{id}"));
     assert_eq!(status, 404);
 
-    // A second, unconnected cluster on the ports after the spawn port; a duplicate id is refused.
+    // A second, unconnected cluster on ports the request names; a duplicate id is refused.
     let port = free_ports(3);
     let (status, answer) = post(
         &api,
@@ -447,29 +495,26 @@ fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own
     let demo = Demo::start();
     let api = demo.api();
     let dir = tempfile::tempdir().expect("temp dir");
-    let start_node = |id: &str, port: u16, extra: &[&str]| {
-        let listen = format!("localhost:{port}");
+    // A `flotilla node` on a port the OS picks; its address and port.
+    let start_node = |id: &str, extra: &[&str]| {
         let data = dir.path().join(format!("node-{id}"));
         let mut args = vec![
             "node",
             "--id",
             id,
             "--listen",
-            &listen,
+            "localhost:0",
             "--data-dir",
             data.to_str().unwrap(),
         ];
         args.extend(extra);
-        let node = Proc::start(&args, &listen, dir.path(), &format!("node-{id}"));
-        wait_for(Duration::from_secs(20), "the node to serve", || {
-            (get(&listen, "/stats").0 == 200).then_some(())
-        });
-        node
+        let (node, _) = Proc::start_on_free_ports(&args, dir.path(), &format!("node-{id}"));
+        let port: u16 = node.addr.rsplit_once(':').unwrap().1.parse().unwrap();
+        (node, port)
     };
 
     // Waiting to be added: the seed's POST /nodes with "spawn": false adds it.
-    let port = free_ports(1);
-    let waiting = start_node("21", port, &["--await-join"]);
+    let (waiting, port) = start_node("21", &["--await-join"]);
     let (status, added) = post(
         &api,
         "/clusters/0/nodes",
@@ -480,13 +525,12 @@ fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own
     let state = demo.state();
     assert_eq!(state["nodes"].as_array().unwrap().len(), 6, "{state}");
     wait_for(Duration::from_secs(10), "the new node to follow", || {
-        let (_, stats) = get(&format!("localhost:{port}"), "/stats");
+        let (_, stats) = get(&waiting.addr, "/stats");
         (stats["role"] == "follower" && stats["leader"].is_object()).then_some(())
     });
 
     // A node that founded a cluster of its own cannot be added: its log would conflict.
-    let port = free_ports(1);
-    let founder = start_node("22", port, &[]);
+    let (founder, port) = start_node("22", &[]);
     let (status, refused) = post(
         &api,
         "/clusters/0/nodes",
@@ -632,7 +676,7 @@ fn the_cluster_event_stream_shows_every_node_link_cuts_services_and_members_leav
 
 #[test]
 fn sigterm_stops_the_demo_cleanly_and_a_restart_on_its_data_dir_keeps_everything() {
-    let mut demo = Demo::start();
+    let mut demo = Demo::start_restartable();
     let api = demo.api();
     let (status, created) = post(
         &api,

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use flotilla_tests::process::Proc;
-use flotilla_tests::process::free_ports;
 use flotilla_tests::process::get;
 use flotilla_tests::process::poll;
 use flotilla_tests::process::post;
@@ -20,46 +19,41 @@ struct Cluster {
 }
 
 impl Cluster {
-    /// Node 1 founds the cluster; nodes 2 and 3 join it.
+    /// Node 1 founds the cluster; nodes 2 and 3 join it. Each listens on a port the OS picks
+    /// (and restarts on it).
     fn start() -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
-        let base = free_ports(3);
-        let mut nodes = Vec::new();
+        let mut nodes: Vec<Proc> = Vec::new();
         for id in 1..=3u16 {
-            let listen = format!("localhost:{}", base + id - 1);
             let data = dir.path().join(format!("node-{id}"));
             let id_text = id.to_string();
-            let first = format!("localhost:{base}");
+            let first = nodes.first().map(|node| node.addr.clone());
             let mut args = vec![
                 "node",
                 "--id",
                 &id_text,
                 "--listen",
-                &listen,
+                "localhost:0",
                 "--data-dir",
                 data.to_str().unwrap(),
                 "--node-down-after-ms",
                 "1500",
             ];
-            if id > 1 {
-                args.extend(["--join", &first]);
+            if let Some(first) = &first {
+                args.extend(["--join", first]);
             }
-            nodes.push(Proc::start(
-                &args,
-                &listen,
-                dir.path(),
-                &format!("node-{id}"),
-            ));
+            let (node, _) = Proc::start_on_free_ports(&args, dir.path(), &format!("node-{id}"));
             if id == 1 {
                 wait_for(
                     Duration::from_secs(20),
                     "node 1 to lead its own cluster",
                     || {
-                        let (_, stats) = get(&listen, "/stats");
+                        let (_, stats) = get(&node.addr, "/stats");
                         (stats["role"] == "leader").then_some(())
                     },
                 );
             }
+            nodes.push(node);
         }
         let cluster = Cluster { nodes, _dir: dir };
         let three = poll(Duration::from_secs(30), || {

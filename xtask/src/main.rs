@@ -7,6 +7,7 @@
 mod bench;
 mod cmd;
 mod deps;
+mod layers;
 mod run;
 mod sim;
 mod test;
@@ -30,7 +31,7 @@ struct Cli {
 enum Command {
     /// Build everything, then start the demo (`flotilla demo`)
     Run(RunArgs),
-    /// Run every check, as CI does: fmt, clippy, tests, the wasm32 build, core's dependencies
+    /// Run every check, as CI does: fmt, clippy, module layers, tests, the wasm32 build, core's dependencies
     Test(TestArgs),
     /// Run one deterministic simulation of a cluster in virtual time
     Sim(SimArgs),
@@ -38,6 +39,8 @@ enum Command {
     Bench(BenchArgs),
     /// Build the browser page into web/dist/ (wasm, JS glue, HTML, CSS), ready for any static server
     Web,
+    /// Check that every crate's modules import only downwards (ARCHITECTURE.md's "Layers"), as `test` does
+    Layers,
 }
 
 /// Arguments of `cargo xtask run`.
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
+        Command::Layers => layers::check(),
         Command::Sim(args) => sim::run(args).map_err(cmd::Error::from),
         Command::Bench(args) => bench::run(args),
         Command::Web => web::run(),

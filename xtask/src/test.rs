@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Cmd, Error, Result};
-use crate::{TestArgs, deps, toolchain};
+use crate::{TestArgs, deps, layers, toolchain};
 
 /// One step of `cargo xtask test`: a short name for the summary and what it does.
 pub struct Step {
@@ -46,6 +46,8 @@ pub fn steps(test_args: &[String]) -> Vec<Step> {
                 "warnings",
             ]),
         ),
+        // Each crate's modules import only downwards, as ARCHITECTURE.md's "## Layers" says.
+        Step::new("layers", layers::check),
         // The browser tests in `test` open web/dist/ in headless Chromium: build it first. This
         // also proves flotilla-core and flotilla-web build for wasm32 (in the page's profile).
         Step::new("web", crate::web::run),
@@ -148,7 +150,15 @@ mod tests {
         let names: Vec<_> = steps(&[]).iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["toolchain", "fmt", "clippy", "web", "test", "core-deps"]
+            [
+                "toolchain",
+                "fmt",
+                "clippy",
+                "layers",
+                "web",
+                "test",
+                "core-deps"
+            ]
         );
     }
 }
