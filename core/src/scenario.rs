@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn small_clusters_split_as_they_can() {
-        assert_eq!(split_in_two(&[]).groups, [vec![], vec![]]);
+        assert_eq!(split_in_two(&[]).groups, [Vec::<NodeId>::new(), Vec::new()]);
         let one = split_in_two(&[7]);
         assert_eq!(one.groups, [vec![], vec![7]]);
         assert!(one.cut.is_empty());

@@ -134,7 +134,7 @@ impl Simulation {
 
     /// Turns what changed at running nodes since the last look into events, and keeps election
     /// timers in step with roles: leaders have none, a node that stops leading gets a fresh one.
-    fn observe(&mut self) {
+    pub(super) fn observe(&mut self) {
         let leaving = std::mem::take(&mut self.world.lock().leaving);
         for id in leaving {
             self.removed.insert(id);

@@ -130,7 +130,7 @@ impl Simulation {
 
     /// Ends node `id`'s process (its tasks stop mid-flight, its disk stays). Returns `false` if it
     /// was not running.
-    fn stop(&mut self, id: NodeId) -> bool {
+    pub(super) fn stop(&mut self, id: NodeId) -> bool {
         let raft = {
             let mut world = self.world.lock();
             world.election_deadline.remove(&id);
