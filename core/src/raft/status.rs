@@ -289,7 +289,11 @@ fn voted_for(vote: &Vote) -> Option<NodeId> {
 /// the answer. (Raft allows one leader per term, so the highest term names one node; were two
 /// ever to claim the same term, the higher id would be named.)
 pub fn leader_of<'a>(nodes: impl IntoIterator<Item = &'a NodeReport>) -> Option<NodeId> {
-    leader_among(nodes.into_iter().map(|node| (node.id, node.role, node.term)))
+    leader_among(
+        nodes
+            .into_iter()
+            .map(|node| (node.id, node.role, node.term)),
+    )
 }
 
 /// [`leader_of`] over `(id, role, term)` claims, for a host that has the three at hand without

@@ -59,7 +59,6 @@ impl Simulation {
         self.observe();
         Ok(request)
     }
-
 }
 
 /// How long a node without a known leader waits before looking again.

@@ -191,9 +191,7 @@ fn label_errors() {
     );
     // The limit counts characters, not bytes, and applies after trimming.
     let fits = format!("  {}  ", "é".repeat(MAX_LABEL_CHARS));
-    assert!(
-        parse_service_request(&json!({"container": {"label": fits}, "replicas": 1})).is_ok()
-    );
+    assert!(parse_service_request(&json!({"container": {"label": fits}, "replicas": 1})).is_ok());
 }
 
 #[test]

@@ -165,8 +165,7 @@ fn scale_up_places_more_and_scale_down_relieves_the_fullest_nodes() {
     assert_eq!(log.placement(1), vec![(1, 3), (2, 3)]);
     assert_eq!(log.placement(2), vec![(1, 1), (2, 1)]);
     // Loads 4/10 and 4/10: the tie goes to node 2, then node 1 (4 > 3), then node 2.
-    let Outcome::ServiceScaled { service } =
-        log.run(Command::ScaleService { id: 1, replicas: 3 })
+    let Outcome::ServiceScaled { service } = log.run(Command::ScaleService { id: 1, replicas: 3 })
     else {
         panic!("scale failed");
     };
