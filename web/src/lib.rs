@@ -147,7 +147,10 @@ impl Cluster {
     /// JSON: `{now, leader, election_timeout_max, nodes, messages, cut}` (see core's
     /// `NodeReport` and `Message` for the fields; durations are `{secs, nanos}`).
     pub fn frame(&self) -> String {
-        let nodes = self.sim.nodes();
+        // Without each node's `members` and `connections`: the frame's `cut` says which links
+        // are down once for the whole cluster, where the per-node maps would be 2 × n² entries
+        // a frame (82 kB instead of 17 kB of JSON at 51 nodes, and four times the time to build).
+        let nodes = self.sim.nodes_without_links();
         let messages = self.sim.messages_in_flight();
         let cut = self.sim.cut_links();
         json(&Frame {
@@ -196,7 +199,7 @@ impl Cluster {
         let leader = self.sim.leader();
         let from = self
             .sim
-            .nodes()
+            .nodes_without_links()
             .into_iter()
             .max_by_key(|node| (node.applied_index, Some(node.id) == leader))
             .map(|node| node.id);
@@ -367,7 +370,7 @@ impl Cluster {
     /// Running nodes that have an election timer (followers and candidates), by id.
     fn timed_nodes(&self) -> Vec<NodeId> {
         self.sim
-            .nodes()
+            .nodes_without_links()
             .into_iter()
             .filter(|node| matches!(node.role, Role::Follower | Role::Candidate) && node.voter)
             .map(|node| node.id)

@@ -119,12 +119,14 @@ pub struct NodeReport {
     /// As leader: how far each other member's log is known to match its own; empty otherwise.
     #[serde(default)]
     pub peers: Vec<PeerProgress>,
-    /// Every member of the membership it knows (itself included): Raft id → address.
-    #[serde(default)]
+    /// Every member of the membership it knows (itself included): Raft id → address. Left out
+    /// of the JSON when empty (a node that is down knows none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub members: BTreeMap<NodeId, String>,
     /// The links from this node: each peer's address → 1 if what it sends there gets through,
-    /// 0 if the link is cut (the shape a native node's `POST /connections` takes).
-    #[serde(default)]
+    /// 0 if the link is cut (the shape a native node's `POST /connections` takes). Left out of
+    /// the JSON when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub connections: BTreeMap<String, u8>,
 }
 
@@ -163,6 +165,10 @@ pub struct HostFacts {
     pub snapshot_index: u64,
     /// The links from this node, peer address → 1 up / 0 cut.
     pub connections: BTreeMap<String, u8>,
+    /// Whether to list the membership in [`NodeReport::members`]. A host reporting one node
+    /// lists it; one that reports every node many times a second may leave it out (n nodes'
+    /// lists are n² entries) when it says the same another way.
+    pub list_members: bool,
     /// Time left on its election timer, if the host runs the timers itself and it has one.
     pub election_timeout_in: Option<Duration>,
 }
@@ -196,10 +202,14 @@ impl NodeReport {
                     .collect()
             })
             .unwrap_or_default();
-        let members = membership
-            .nodes()
-            .map(|(id, member)| (*id, member.addr.clone()))
-            .collect();
+        let members = if host.list_members {
+            membership
+                .nodes()
+                .map(|(id, member)| (*id, member.addr.clone()))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         let election_timeout_in = host.election_timeout_in.filter(|_| voter);
         let last_log_index = metrics.last_log_index.unwrap_or(0).max(host.last_log_index);
         let applied_index = metrics
