@@ -4,6 +4,10 @@
 //! A plain `main` (no harness): it prints wall times and asserts only correctness, never
 //! speed, so it cannot fail on a slow machine. Run with
 //! `cargo bench -p flotilla-core --bench placement`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark measures wall-clock time; core itself never reads a clock"
+)]
 
 use std::time::Instant;
 

@@ -3,6 +3,10 @@
 //!
 //! A plain `main` (no harness) that prints and never asserts a speed. Run with
 //! `cargo bench -p flotilla-core --bench simulation`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark measures wall-clock time; core itself never reads a clock"
+)]
 
 use std::time::Duration;
 use std::time::Instant;

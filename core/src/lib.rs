@@ -4,4 +4,5 @@
 pub mod model;
 pub mod raft;
 pub mod rt;
+pub mod scenario;
 pub mod sim;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use flotilla_core::model::ClusterState;
 use flotilla_core::raft::LogEntryView;
-use flotilla_core::sim::NodeSnapshot;
+use flotilla_core::raft::status::NodeReport;
 use flotilla_core::sim::SimConfig;
 use flotilla_core::sim::Simulation;
 use flotilla_core::sim::Workload;
@@ -17,7 +17,7 @@ struct Run {
     /// Every event, formatted.
     trace: Vec<String>,
     /// Every node at the end.
-    nodes: Vec<NodeSnapshot>,
+    nodes: Vec<NodeReport>,
     /// Every node's log and cluster state at the end.
     disks: Vec<(Option<Vec<LogEntryView>>, Option<ClusterState>)>,
 }

@@ -1,7 +1,8 @@
 //! Network faults: an isolated leader keeps believing it leads but cannot commit, and the
 //! majority carries on without it; after healing, its uncommitted entry is overwritten; a cut
 //! link is cut in one direction only; and random message loss slows the cluster down without
-//! stopping it or breaking its invariants.
+//! stopping it or breaking its invariants. Splitting five nodes in two leaves the three with
+//! the higher ids a majority that still elects a leader; each node reports its links.
 
 use std::time::Duration;
 
@@ -330,4 +331,43 @@ fn request_forwarded_over_a_cut_link_fails_only_at_the_client_timeout() {
         waited >= sim.config().client_timeout,
         "the client gave up after {waited:?}: {reply:?}"
     );
+}
+
+#[test]
+fn splitting_five_nodes_leaves_the_upper_three_a_leader_and_nodes_report_their_links() {
+    let mut sim = cluster(22, 5);
+    converge(&mut sim, ELECTION_LIMIT);
+    sim.split_in_two().unwrap();
+    let cut = sim.cut_links();
+    assert_eq!(
+        cut.len(),
+        2 * 2 * 3,
+        "every link between {{1, 2}} and {{3, 4, 5}}, both ways"
+    );
+    assert!(cut.iter().all(|&(a, b)| (a <= 2) != (b <= 2)));
+
+    let n1 = sim.node(1).unwrap();
+    assert_eq!(n1.addr, "sim:1");
+    assert_eq!(n1.members.len(), 5);
+    let up: Vec<(&str, u8)> = n1
+        .connections
+        .iter()
+        .map(|(addr, up)| (addr.as_str(), *up))
+        .collect();
+    assert_eq!(up, [("sim:2", 1), ("sim:3", 0), ("sim:4", 0), ("sim:5", 0)]);
+    assert!(
+        sim.nodes_without_links()
+            .iter()
+            .all(|n| n.connections.is_empty())
+    );
+
+    sim.run_until(Duration::from_secs(30), |sim| {
+        sim.leader().is_some_and(|leader| leader > 2)
+    });
+    let leader = sim.leader().expect("the majority side elects a leader");
+    assert!(leader > 2, "n{leader} leads from the minority side");
+    sim.heal_all();
+    assert!(sim.cut_links().is_empty());
+    converge(&mut sim, Duration::from_secs(30));
+    check_invariants(&mut sim);
 }

@@ -200,8 +200,8 @@ fn node_away_for_more_than_snapshot_every_entries_catches_up_through_a_snapshot(
     check_invariants(&mut sim);
 }
 
-/// [`NodeSnapshot::term`](flotilla_core::sim::NodeSnapshot::term) is documented as "current term
-/// (from its disk while it is down)".
+/// [`NodeReport::term`](flotilla_core::raft::status::NodeReport::term) is documented as
+/// "current term (from its disk while it is down)".
 #[test]
 fn crashed_node_reports_its_term_from_disk() {
     let mut sim = cluster(4, 3);

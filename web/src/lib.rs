@@ -5,6 +5,8 @@
 //! JavaScript; what it reads (node snapshots, messages in flight, events, logs, services) crosses
 //! as JSON strings of core's own serde types. [`trace`] returns the event lines of the same run
 //! `cargo xtask sim --trace` prints, so a test can check the browser and native runs are equal.
+//! A few free functions ([`leader_of`], [`split_plan`], [`isolate_plan`], [`heal_plan`]) expose
+//! core's rules to the page's live mode, which draws a native cluster without a simulation.
 //!
 //! Errors cross as plain strings (thrown in JavaScript), which also keeps every method callable
 //! from native unit tests. Nothing here reads a clock, logs, or formats openraft's metrics: both
@@ -14,6 +16,8 @@ use std::time::Duration;
 
 use flotilla_core::model::Command;
 use flotilla_core::model::ServiceSpec;
+use flotilla_core::raft::status::NodeReport;
+use flotilla_core::scenario;
 use flotilla_core::sim::Event;
 use flotilla_core::sim::NodeId;
 use flotilla_core::sim::Role;
@@ -48,7 +52,7 @@ struct Frame<'a> {
     /// The longest election timeout, in seconds, to scale the countdown arcs.
     election_timeout_max: f64,
     /// Every node, running or not.
-    nodes: &'a [flotilla_core::sim::NodeSnapshot],
+    nodes: &'a [NodeReport],
     /// Messages on the wire.
     messages: &'a [flotilla_core::sim::Message],
     /// Cut directed links, as `[from, to]`.
@@ -65,8 +69,8 @@ struct EventOut<'a> {
 }
 
 fn json(value: &impl Serialize) -> String {
-    // Core's snapshot and event types serialise to JSON without fail (no maps with non-string
-    // keys, no non-finite floats): an error here would be a bug, shown as `null` in the page.
+    // Core's report and event types serialise to JSON without fail (map keys are strings or
+    // integers, no non-finite floats): an error here would be a bug, shown as `null` in the page.
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
 }
 
@@ -141,9 +145,12 @@ impl Cluster {
     }
 
     /// JSON: `{now, leader, election_timeout_max, nodes, messages, cut}` (see core's
-    /// `NodeSnapshot` and `Message` for the fields; durations are `{secs, nanos}`).
+    /// `NodeReport` and `Message` for the fields; durations are `{secs, nanos}`).
     pub fn frame(&self) -> String {
-        let nodes = self.sim.nodes();
+        // Without each node's `members` and `connections`: the frame's `cut` says which links
+        // are down once for the whole cluster, where the per-node maps would be 2 × n² entries
+        // a frame (82 kB instead of 17 kB of JSON at 51 nodes, and four times the time to build).
+        let nodes = self.sim.nodes_without_links();
         let messages = self.sim.messages_in_flight();
         let cut = self.sim.cut_links();
         json(&Frame {
@@ -192,7 +199,7 @@ impl Cluster {
         let leader = self.sim.leader();
         let from = self
             .sim
-            .nodes()
+            .nodes_without_links()
             .into_iter()
             .max_by_key(|node| (node.applied_index, Some(node.id) == leader))
             .map(|node| node.id);
@@ -234,17 +241,16 @@ impl Cluster {
 
     /// Cuts every link to and from the current leader.
     pub fn isolate_leader(&mut self) -> Result<u32, String> {
-        let leader = self.sim.leader().ok_or("there is no leader right now")?;
-        self.sim.isolate(leader).map_err(err)?;
-        Ok(leader as u32)
+        self.sim
+            .isolate_leader()
+            .map(|leader| leader as u32)
+            .map_err(err)
     }
 
-    /// Splits the cluster in two: the first half of the node ids (rounded down, so the leader's
-    /// side is a minority when it is in it) against the rest.
+    /// Splits the cluster in two as core's plan says (see [`split_plan`]): the lower half of
+    /// the node ids, rounded down, against the rest.
     pub fn split_in_two(&mut self) -> Result<(), String> {
-        let ids = self.sim.node_ids();
-        let (a, b) = ids.split_at(ids.len() / 2);
-        self.sim.partition(&[a.to_vec(), b.to_vec()]).map_err(err)
+        self.sim.split_in_two().map_err(err)
     }
 
     /// Heals every cut link.
@@ -364,7 +370,7 @@ impl Cluster {
     /// Running nodes that have an election timer (followers and candidates), by id.
     fn timed_nodes(&self) -> Vec<NodeId> {
         self.sim
-            .nodes()
+            .nodes_without_links()
             .into_iter()
             .filter(|node| matches!(node.role, Role::Follower | Role::Candidate) && node.voter)
             .map(|node| node.id)
@@ -384,6 +390,40 @@ pub fn trace(seed: u32, nodes: u32, seconds: f64) -> Result<String, String> {
         out.push('\n');
     });
     Ok(out)
+}
+
+/// JSON in, JSON out: the leader of a list of node reports (`[{id, role, term, …}…]`, every
+/// field but those three optional), the one that says it leads in the highest term; `null` if
+/// none does.
+#[wasm_bindgen]
+pub fn leader_of(nodes_json: &str) -> Result<String, String> {
+    let nodes: Vec<NodeReport> = serde_json::from_str(nodes_json).map_err(err)?;
+    Ok(json(&flotilla_core::raft::status::leader_of(&nodes)))
+}
+
+/// JSON in, JSON out: how to split nodes `[id…]` in two, `{groups: [[lower…], [upper…]], cut:
+/// [[from, to]…]}` (the lower half of the ids, rounded down, against the rest; `cut` is every
+/// link between the sides, both ways).
+#[wasm_bindgen]
+pub fn split_plan(ids_json: &str) -> Result<String, String> {
+    let ids: Vec<NodeId> = serde_json::from_str(ids_json).map_err(err)?;
+    Ok(json(&scenario::split_in_two(&ids)))
+}
+
+/// JSON in, JSON out: the links `[[from, to]…]` that cut node `node` off from the others of
+/// `[id…]` (both ways). Isolating the leader is this with the leader's id.
+#[wasm_bindgen]
+pub fn isolate_plan(ids_json: &str, node: u32) -> Result<String, String> {
+    let ids: Vec<NodeId> = serde_json::from_str(ids_json).map_err(err)?;
+    Ok(json(&scenario::isolate(&ids, node.into())))
+}
+
+/// JSON in, JSON out: the links `[[from, to]…]` to heal, given the cut ones `[[from, to]…]`:
+/// each once, in order.
+#[wasm_bindgen]
+pub fn heal_plan(cut_json: &str) -> Result<String, String> {
+    let cut: Vec<(NodeId, NodeId)> = serde_json::from_str(cut_json).map_err(err)?;
+    Ok(json(&scenario::heal_all(&cut)))
 }
 
 #[cfg(test)]
@@ -457,6 +497,30 @@ mod tests {
             framed.advance_to_nanos(t.min(30e9));
         }
         assert_eq!(lines(&mut whole), lines(&mut framed));
+    }
+
+    #[test]
+    fn the_page_gets_cores_rules_as_json() {
+        let mut cluster = Cluster::new(4, 5, r#"{"pace":"fast"}"#).unwrap();
+        cluster.advance(5.0);
+        let frame: serde_json::Value = serde_json::from_str(&cluster.frame()).unwrap();
+        let nodes = frame["nodes"].to_string();
+        assert_eq!(leader_of(&nodes).unwrap(), frame["leader"].to_string());
+        assert_eq!(
+            leader_of(r#"[{"id":1,"role":"leader","term":2},{"id":2,"role":"leader","term":3}]"#),
+            Ok("2".to_string())
+        );
+        assert_eq!(leader_of("[]"), Ok("null".to_string()));
+        let split: serde_json::Value =
+            serde_json::from_str(&split_plan("[1,2,3,4,5]").unwrap()).unwrap();
+        assert_eq!(split["groups"], serde_json::json!([[1, 2], [3, 4, 5]]));
+        assert_eq!(split["cut"].as_array().unwrap().len(), 12);
+        assert_eq!(
+            isolate_plan("[1,2,3]", 1),
+            Ok("[[1,2],[2,1],[1,3],[3,1]]".to_string())
+        );
+        assert_eq!(heal_plan("[[2,1],[1,2]]"), Ok("[[1,2],[2,1]]".to_string()));
+        assert!(split_plan("nope").is_err());
     }
 
     #[test]

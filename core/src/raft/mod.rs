@@ -1,14 +1,18 @@
 //! The openraft glue every host shares: what a log entry carries, what applying it answers, the
-//! in-memory log store and the state machine that runs the orchestrator.
+//! in-memory log store and the state machine that runs the orchestrator, the failure detector,
+//! how Raft timing becomes openraft's config ([`timing`]) and what a node reports about itself
+//! ([`status`]).
 //!
 //! Everything here is generic over the openraft type config, because each host picks its own
-//! async runtime: the simulation declares one on [`crate::rt::VirtualRuntime`], the native server
-//! one on tokio. [`FlotillaConfig`] names the constraints a host's config must satisfy.
+//! async runtime: the simulation declares one on the virtual-time runtime (`rt`), the native
+//! server one on tokio. [`FlotillaConfig`] names the constraints a host's config must satisfy.
 
 mod liveness;
 mod log_store;
 mod member;
 mod state_machine;
+pub mod status;
+pub mod timing;
 
 use openraft::EntryPayload;
 use openraft::RaftTypeConfig;

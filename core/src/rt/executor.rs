@@ -8,7 +8,6 @@
 //! the clock jumps to the earliest timer; timers sharing a deadline fire in creation order, keyed
 //! by `(deadline, sequence)`. Together with a seeded RNG that is the whole determinism argument.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::collections::VecDeque;
@@ -31,6 +30,12 @@ use super::instant::EPOCH_NANOS;
 use super::instant::VirtualInstant;
 use super::join::JoinHandle;
 use super::join::completion;
+
+mod ambient;
+
+use ambient::Installed;
+pub(crate) use ambient::current;
+pub(crate) use ambient::try_current;
 
 /// Who a task belongs to: in the simulation, the id of the node whose process it is part of.
 /// Tasks spawned inside a task inherit its owner; tasks of no one (the network) have `None`.
@@ -114,59 +119,6 @@ impl Shared {
 #[derive(Clone)]
 pub struct Executor {
     shared: Arc<Shared>,
-}
-
-thread_local! {
-    /// The executor installed on this thread by `enter` and the drivers.
-    static CURRENT: RefCell<Option<Executor>> = const { RefCell::new(None) };
-}
-
-/// The executor installed on this thread. Panics outside one.
-#[track_caller]
-pub(crate) fn current() -> Executor {
-    try_current().expect(
-        "flotilla runtime: no executor on this thread (call this inside Executor::enter, \
-         block_on or a driven task)",
-    )
-}
-
-/// The executor installed on this thread, if any.
-pub(crate) fn try_current() -> Option<Executor> {
-    CURRENT
-        .try_with(|current| current.borrow().clone())
-        .ok()
-        .flatten()
-}
-
-/// Installs an executor (and an ambient owner) and restores the previous ones when dropped, so
-/// nested calls and panics leave the thread as they found it.
-struct Installed {
-    previous: Option<Executor>,
-    previous_owner: Option<Option<Owner>>,
-    exec: Executor,
-}
-
-impl Installed {
-    fn new(exec: &Executor, owner: Option<Option<Owner>>) -> Self {
-        let previous = CURRENT.with(|current| current.borrow_mut().replace(exec.clone()));
-        let previous_owner =
-            owner.map(|owner| std::mem::replace(&mut exec.lock().current_owner, owner));
-        Installed {
-            previous,
-            previous_owner,
-            exec: exec.clone(),
-        }
-    }
-}
-
-impl Drop for Installed {
-    fn drop(&mut self) {
-        if let Some(owner) = self.previous_owner {
-            self.exec.lock().current_owner = owner;
-        }
-        let previous = self.previous.take();
-        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
-    }
 }
 
 struct TaskWaker {

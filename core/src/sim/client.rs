@@ -1,5 +1,6 @@
 //! Client requests inside the simulation: any node accepts a command and, if it is not the
 //! leader, forwards it over the wire to the leader it knows (as the native server does).
+//! [`Simulation::submit`] is how a driver sends one; `serve` is the request's life inside.
 
 use std::time::Duration;
 
@@ -8,6 +9,8 @@ use openraft::errors::RaftError;
 use openraft_rt::AsyncRuntime;
 use openraft_rt::WatchReceiver;
 
+use super::SimError;
+use super::Simulation;
 use super::event::EventKind;
 use super::event::MessageKind;
 use super::event::NodeId;
@@ -22,6 +25,41 @@ use crate::raft::Applied;
 use crate::rt::VirtualInstant;
 use crate::rt::VirtualRuntime;
 use crate::rt::executor_here;
+
+impl Simulation {
+    /// A client sends `command` to node `id`, which commits it if it leads or forwards it to the
+    /// leader it knows. The answer shows up as a [`EventKind::ClientReply`] and in
+    /// [`Simulation::reply`].
+    pub fn submit(&mut self, id: NodeId, command: Command) -> Result<RequestId, SimError> {
+        self.check_node(id)?;
+        if !self.is_running(id) {
+            return Err(SimError::NodeDown(id));
+        }
+        let now = self.exec().now();
+        let (request, timeout) = {
+            let mut world = self.world.lock();
+            let request = world.next_request;
+            world.next_request += 1;
+            world.record(
+                now,
+                EventKind::ClientRequest {
+                    request,
+                    node: id,
+                    command: command.to_string(),
+                },
+            );
+            (request, world.config.client_timeout)
+        };
+        let world = self.world.clone();
+        self.exec().enter_as(Some(id), || {
+            self.exec()
+                .spawn(serve(world, id, request, command, timeout))
+        });
+        self.exec().run_ready();
+        self.observe();
+        Ok(request)
+    }
+}
 
 /// How long a node without a known leader waits before looking again.
 const LEADER_POLL: Duration = Duration::from_millis(50);

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::raft::timing::RaftTiming;
+
 /// Everything that determines a simulated run (with the list of actions applied to it): the same
 /// config gives the same run, event for event, natively and in the browser.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,16 @@ impl SimConfig {
             client_timeout: Duration::from_secs(30),
             node_down_after: Duration::from_secs(15),
             ..SimConfig::new(seed, nodes)
+        }
+    }
+
+    /// The Raft timing these settings give (heartbeat, election range, node-down threshold).
+    pub fn timing(&self) -> RaftTiming {
+        RaftTiming {
+            heartbeat: self.heartbeat_interval,
+            election_min: self.election_timeout.0,
+            election_max: self.election_timeout.1,
+            node_down_after: self.node_down_after,
         }
     }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::raft::status::Role;
+
 /// A node id (also the Raft node id).
 pub type NodeId = u64;
 
@@ -16,34 +18,6 @@ pub type MessageId = u64;
 
 /// Identifies a client request for the whole run.
 pub type RequestId = u64;
-
-/// What a node is in Raft terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Follows a leader (or waits for one).
-    Follower,
-    /// Asking for votes.
-    Candidate,
-    /// Replicating its log to the others.
-    Leader,
-    /// Receives the log but does not vote.
-    Learner,
-    /// Not running (crashed or removed).
-    Down,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Follower => "follower",
-            Role::Candidate => "candidate",
-            Role::Leader => "leader",
-            Role::Learner => "learner",
-            Role::Down => "down",
-        })
-    }
-}
 
 /// The kinds of message nodes exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
