@@ -35,7 +35,6 @@ mod ambient;
 
 use ambient::Installed;
 pub(crate) use ambient::current;
-pub(crate) use ambient::try_current;
 
 /// Who a task belongs to: in the simulation, the id of the node whose process it is part of.
 /// Tasks spawned inside a task inherit its owner; tasks of no one (the network) have `None`.

@@ -7,16 +7,16 @@ use std::ops::Sub;
 use std::ops::SubAssign;
 use std::time::Duration;
 
-use super::executor;
-
 /// Virtual time starts one day in, so code that computes `now - timeout` early in a run (openraft
 /// does, for leases and election deadlines) never underflows.
 pub(crate) const EPOCH_NANOS: u64 = 86_400 * 1_000_000_000;
 
 /// A point on the executor's virtual clock, in nanoseconds.
 ///
-/// [`now`](openraft_rt::Instant::now) reads the executor installed on this thread; it panics
-/// outside one, which is the point: nothing may read time that the simulation does not own.
+/// [`now`](openraft_rt::Instant::now) reads the executor installed on this thread (see
+/// `executor::ambient`, where that is implemented, so the clock's values know nothing of who
+/// keeps it); it panics outside one, which is the point: nothing may read time that the
+/// simulation does not own.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct VirtualInstant(pub(crate) u64);
 
@@ -32,12 +32,6 @@ impl VirtualInstant {
     /// The instant `elapsed` after the start of the run.
     pub fn from_start(elapsed: Duration) -> Self {
         VirtualInstant::START + elapsed
-    }
-
-    /// The current virtual time, or `None` outside an executor (for formatters and logs that may
-    /// run anywhere).
-    pub fn try_now() -> Option<Self> {
-        executor::try_current().map(|exec| exec.now())
     }
 }
 
@@ -86,12 +80,5 @@ impl Sub<VirtualInstant> for VirtualInstant {
     /// Saturates at zero, like `std::time::Instant`.
     fn sub(self, rhs: VirtualInstant) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(rhs.0))
-    }
-}
-
-impl openraft_rt::Instant for VirtualInstant {
-    #[track_caller]
-    fn now() -> Self {
-        executor::current().now()
     }
 }

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use super::Executor;
 use super::Owner;
+use crate::rt::instant::VirtualInstant;
 
 thread_local! {
     /// The executor installed on this thread by `enter` and the drivers.
@@ -57,5 +58,21 @@ impl Drop for Installed {
         }
         let previous = self.previous.take();
         let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+impl VirtualInstant {
+    /// The current virtual time, or `None` outside an executor (for formatters and logs that may
+    /// run anywhere).
+    pub fn try_now() -> Option<Self> {
+        try_current().map(|exec| exec.now())
+    }
+}
+
+/// openraft reads time through this: the clock of the executor running the calling code.
+impl openraft_rt::Instant for VirtualInstant {
+    #[track_caller]
+    fn now() -> Self {
+        current().now()
     }
 }
