@@ -23,9 +23,10 @@ pub struct SimConfig {
     pub latency: (Duration, Duration),
     /// Probability that any one message is lost, from 0.0 to 1.0.
     pub drop_rate: f64,
-    /// Whether a node asks for a pre-vote before a real election (Raft thesis §9.6). Off by
-    /// default: classic Raft, so a node cut off from the others climbs terms, as people expect to
-    /// see when they learn it.
+    /// Whether a node asks for a pre-vote before a real election (Raft thesis §9.6). On by
+    /// default, as native nodes run: a node cut off from the others keeps its term, and does not
+    /// depose a healthy leader when it comes back. The page turns it off unless asked, to show
+    /// classic Raft, where such a node climbs terms as people expect to see when they learn it.
     pub pre_vote: bool,
     /// A node builds a snapshot (and compacts its log) every this many applied entries.
     pub snapshot_every: u64,
@@ -48,7 +49,7 @@ impl SimConfig {
             election_timeout: (Duration::from_millis(1000), Duration::from_millis(2000)),
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
             drop_rate: 0.0,
-            pre_vote: false,
+            pre_vote: true,
             snapshot_every: 200,
             client_timeout: Duration::from_secs(5),
             node_down_after: Duration::from_secs(5),
