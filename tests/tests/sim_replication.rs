@@ -472,3 +472,44 @@ fn crashed_node_is_marked_down_its_replicas_move_and_it_comes_back_up() {
     assert!(services[0].placement.contains_key(&victim), "{services:?}");
     check_invariants(&mut sim);
 }
+
+/// A leader that hears no follower — every link into it cut, while its heartbeats still go out
+/// so nobody campaigns — is in no position to say who is down, and when the links heal no
+/// healthy node has been marked down. (Two guards stand behind this: the failure detector
+/// proposes nothing while its leader hears no quorum, and openraft refuses writes from such a
+/// leader; the detector's own guard is unit-tested in `core/src/raft/liveness.rs`.)
+#[test]
+fn a_leader_that_hears_nobody_marks_nobody_down() {
+    let mut sim = cluster(6, 5);
+    let leader = converge(&mut sim, ELECTION_LIMIT);
+    for other in others(&sim, leader) {
+        sim.cut(other, leader).unwrap();
+    }
+    let outage = sim.config().node_down_after * 3;
+    sim.advance(outage);
+    assert_eq!(
+        sim.leader(),
+        Some(leader),
+        "heartbeats still reach everyone"
+    );
+    sim.heal_all();
+    let leader = converge(&mut sim, Duration::from_secs(10));
+    sim.advance(sim.config().node_down_after);
+    let marked_down: Vec<String> = sim
+        .log(leader)
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.summary)
+        .filter(|summary| summary.starts_with("mark node") && summary.ends_with("down"))
+        .collect();
+    assert!(marked_down.is_empty(), "{marked_down:?}");
+    let state = sim.cluster_state(leader).unwrap();
+    assert!(
+        state
+            .nodes()
+            .values()
+            .all(|node| node.status == NodeStatus::Up),
+        "{state:?}"
+    );
+    check_invariants(&mut sim);
+}

@@ -69,10 +69,69 @@ pub fn liveness_changes(
         .collect()
 }
 
+/// Whether the leader hears a majority of the voters (itself included) within `down_after`. A
+/// leader that does not is the one cut off, or the cluster has lost its quorum: either way it is
+/// in no position to say who is down, and what it proposed could not commit until the links
+/// heal — by when it would be stale.
+pub fn hears_a_quorum(
+    voters: &[NodeId],
+    leader: NodeId,
+    silence: &BTreeMap<NodeId, Duration>,
+    policy: LivenessPolicy,
+) -> bool {
+    let heard = voters
+        .iter()
+        .filter(|&&id| {
+            id == leader
+                || silence
+                    .get(&id)
+                    .is_some_and(|silent| *silent < policy.down_after)
+        })
+        .count();
+    heard > voters.len() / 2
+}
+
+/// What the leader hears now: its id and how long each tracked node has been silent, or `None`
+/// if it does not lead (which resets `leading_since`) or does not hear a quorum.
+fn observe<C, SM>(
+    raft: &Raft<C, SM>,
+    leading_since: &mut Option<<C::AsyncRuntime as AsyncRuntime>::Instant>,
+    policy: LivenessPolicy,
+) -> Option<(NodeId, BTreeMap<NodeId, Duration>)>
+where
+    C: FlotillaConfig,
+    SM: RaftStateMachine<C>,
+{
+    let now = <C::AsyncRuntime as AsyncRuntime>::Instant::now();
+    let metrics = raft.metrics();
+    let metrics = metrics.borrow_watched();
+    let Some(heartbeat) = metrics
+        .heartbeat
+        .as_ref()
+        .filter(|_| metrics.state == ServerState::Leader)
+    else {
+        *leading_since = None;
+        return None;
+    };
+    let since = *leading_since.get_or_insert(now);
+    let silence: BTreeMap<NodeId, Duration> = heartbeat
+        .iter()
+        .map(|(id, acked)| {
+            let heard = acked.as_ref().map_or(since, |at| **at).max(since);
+            (*id, now - heard)
+        })
+        .collect();
+    let voters: Vec<NodeId> = metrics.membership_config.membership().voter_ids().collect();
+    hears_a_quorum(&voters, metrics.id, &silence, policy).then_some((metrics.id, silence))
+}
+
 /// Runs the failure detector for as long as the returned future is polled: every
-/// [`LivenessPolicy::check_every`], if `raft` leads, proposes what [`liveness_changes`] says.
-/// A node never heard from in this leadership counts as silent since the leadership began, so
-/// a new leader gives every node `down_after` to answer. Hosts drop the future to stop it.
+/// [`LivenessPolicy::check_every`], if `raft` leads and hears a quorum, proposes what
+/// [`liveness_changes`] says — one command at a time, each judged afresh from what the leader
+/// hears then and the state as it is then (so a change that waited is never proposed stale),
+/// and each given at most `check_every` to commit. A node never heard from in this leadership
+/// counts as silent since the leadership began, so a new leader gives every node `down_after`
+/// to answer. Hosts drop the future to stop it.
 pub async fn watch_liveness<C, SM>(
     raft: Raft<C, SM>,
     state: StateMachineStore<C>,
@@ -84,32 +143,18 @@ pub async fn watch_liveness<C, SM>(
     let mut leading_since = None;
     loop {
         C::AsyncRuntime::sleep(policy.check_every()).await;
-        let now = <C::AsyncRuntime as AsyncRuntime>::Instant::now();
-        let (leader, silence) = {
-            let metrics = raft.metrics();
-            let metrics = metrics.borrow_watched();
-            let Some(heartbeat) = metrics
-                .heartbeat
-                .as_ref()
-                .filter(|_| metrics.state == ServerState::Leader)
-            else {
-                leading_since = None;
-                continue;
+        while let Some((leader, silence)) = observe(&raft, &mut leading_since, policy) {
+            let next = state
+                .read(|state| liveness_changes(state, leader, &silence, policy))
+                .into_iter()
+                .next();
+            let Some(command) = next else {
+                break;
             };
-            let since = *leading_since.get_or_insert(now);
-            let silence: BTreeMap<NodeId, Duration> = heartbeat
-                .iter()
-                .map(|(id, acked)| {
-                    let heard = acked.as_ref().map_or(since, |at| **at).max(since);
-                    (*id, now - heard)
-                })
-                .collect();
-            (metrics.id, silence)
-        };
-        let commands = state.read(|state| liveness_changes(state, leader, &silence, policy));
-        for command in commands {
-            // Losing leadership meanwhile is fine: the next leader looks for itself.
-            if raft.client_write(command).await.is_err() {
+            // Not committed in time, or leadership lost: look again at the next check.
+            let proposed =
+                C::AsyncRuntime::timeout(policy.check_every(), raft.client_write(command)).await;
+            if !matches!(proposed, Ok(Ok(_))) {
                 break;
             }
         }
@@ -161,6 +206,24 @@ mod tests {
         state.apply(5, &Command::MarkNodeDown { id: 1 });
         let changes = liveness_changes(&state, 1, &BTreeMap::new(), POLICY);
         assert_eq!(changes, vec![Command::MarkNodeUp { id: 1 }]);
+    }
+
+    #[test]
+    fn a_leader_judges_only_while_it_hears_a_majority() {
+        let voters = [1, 2, 3, 4, 5];
+        let heard = |ids: &[NodeId]| -> BTreeMap<NodeId, Duration> {
+            voters
+                .iter()
+                .map(|id| {
+                    let silent = if ids.contains(id) { 0 } else { 10 };
+                    (*id, Duration::from_secs(silent))
+                })
+                .collect()
+        };
+        assert!(hears_a_quorum(&voters, 1, &heard(&[2, 3]), POLICY));
+        assert!(!hears_a_quorum(&voters, 1, &heard(&[2]), POLICY));
+        assert!(!hears_a_quorum(&voters, 1, &heard(&[]), POLICY));
+        assert!(hears_a_quorum(&[1], 1, &BTreeMap::new(), POLICY));
     }
 
     #[test]
