@@ -562,7 +562,7 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
         })
         .await;
 
-    // `p` splits the five nodes 3 | 2 (twelve directed links cut), `h` heals them again.
+    // `p` splits the five nodes 2 | 3 (twelve directed links cut), `h` heals them again.
     press(&browser, "p").await;
     browser
         .wait_state("the cluster split in two: 12 links cut", 10, |s| {
