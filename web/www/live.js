@@ -49,7 +49,7 @@ async function answer(response) {
  *  connected: the field names of a node's report, with nothing known. */
 function placeholderReport(id, addr, cluster) {
   return {
-    id, name: `n${id}`, addr, cluster, role: 'down', term: 0, voted_for: null, leader: null,
+    id, name: '', addr, cluster, role: 'down', term: 0, voted_for: null, leader: null,
     voter: true, last_log_index: 0, commit_index: 0, applied_index: 0, snapshot_index: 0,
     election_timeout_in: null, capacity: 0, load: 0, placements: [], peers: [],
   };
