@@ -263,17 +263,15 @@ fn a_cut_link_shows_in_replication_and_heals() {
             let (_, own) = get(&follower, "/stats");
             let stored = own["last_log_index"].as_u64()? >= index;
             let (_, leader) = get(&leader_addr, "/stats");
-            let others_acknowledged = leader["replication"]
-                .as_object()?
+            let others_acknowledged = leader["peers"]
+                .as_array()?
                 .iter()
-                .filter(|(id, _)| **id != follower_id.to_string())
-                .all(|(_, matched)| matched.as_u64() >= Some(index));
+                .filter(|peer| peer["id"].as_u64() != Some(follower_id))
+                .all(|peer| peer["match_index"].as_u64() >= Some(index));
             (stored && others_acknowledged).then_some(leader)
         },
     );
-    let matched = leader["replication"][follower_id.to_string()]
-        .as_u64()
-        .unwrap_or(0);
+    let matched = match_index(&leader, follower_id).unwrap_or(0);
     assert!(
         matched < index,
         "the leader cannot know the follower stored {index}: {leader}"
@@ -291,10 +289,81 @@ fn a_cut_link_shows_in_replication_and_heals() {
         "the leader to see the follower caught up",
         || {
             let (_, leader) = get(&leader_addr, "/stats");
-            let matched = leader["replication"][follower_id.to_string()].as_u64()?;
+            let matched = match_index(&leader, follower_id)?;
             (matched >= index).then_some(())
         },
     );
+}
+
+#[test]
+fn healing_a_one_way_cut_leaves_leader_and_term_alone() {
+    let demo = Demo::start();
+    let stats = demo.wait_for_leader();
+    let leader_addr = stats["leader"]["addr"].as_str().unwrap().to_string();
+    let (_, leader) = get(&leader_addr, "/stats");
+    let (leader_id, term) = (
+        leader["id"].as_u64().unwrap(),
+        leader["term"].as_u64().unwrap(),
+    );
+    let follower = (1..=5)
+        .map(|n| demo.node(n))
+        .find(|addr| *addr != leader_addr)
+        .unwrap();
+
+    // Cut the link from the leader to the follower: it hears no heartbeats and its election
+    // timer runs out again and again, but what it sends still arrives. With pre-vote it learns
+    // it could not win (the others hear the leader) and keeps its term; without, each timeout
+    // raised its term, and that term deposed the leader as soon as the link healed.
+    let (status, _) = post(
+        &leader_addr,
+        "/connections",
+        &json!({ follower.clone(): 0 }),
+    );
+    assert_eq!(status, 200);
+    // Not a stand-in for a condition: several election timeouts (300–600 ms) must pass.
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, alone) = get(&follower, "/stats");
+    assert_eq!(
+        alone["term"].as_u64(),
+        Some(term),
+        "the cut-off follower's term: {alone}"
+    );
+
+    let (status, _) = post(
+        &leader_addr,
+        "/connections",
+        &json!({ follower.clone(): 1 }),
+    );
+    assert_eq!(status, 200);
+    // A write after the heal: the follower must have answered the leader since.
+    let (status, created) = post(
+        &demo.api(),
+        "/clusters/0/service",
+        &json!({"container": {"label": "after-heal"}, "replicas": 1}),
+    );
+    assert_eq!(status, 201, "{created}");
+    let index = created["log_index"].as_u64().unwrap();
+    wait_for(
+        Duration::from_secs(10),
+        "the follower to commit the write made after the heal",
+        || {
+            let (_, own) = get(&follower, "/stats");
+            (own["commit_index"].as_u64()? >= index && own["leader"].as_u64() == Some(leader_id))
+                .then_some(())
+        },
+    );
+    let (_, after) = get(&leader_addr, "/stats");
+    assert_eq!(after["role"], "leader", "{after}");
+    assert_eq!(after["term"].as_u64(), Some(term), "{after}");
+}
+
+/// What a leader's `/stats` says it knows `follower` stores (its match index), if it says.
+fn match_index(leader_stats: &Value, follower: u64) -> Option<u64> {
+    leader_stats["peers"]
+        .as_array()?
+        .iter()
+        .find(|peer| peer["id"].as_u64() == Some(follower))?["match_index"]
+        .as_u64()
 }
 
 #[test]
@@ -467,10 +536,17 @@ fn services_scale_and_delete_and_another_cluster_starts_alongside() {
         &json!({"id": "blue", "nodes": 3, "port": port}),
     );
     assert_eq!(status, 201, "{answer}\n{}", demo.proc.log());
-    let blue = wait_for(Duration::from_secs(20), "a leader in cluster blue", || {
-        let (status, state) = get(&api, "/clusters/blue/stats");
-        (status == 200 && state["leader"].is_object()).then_some(state)
-    });
+    // The leader is known before it has applied the membership that names the nodes: wait
+    // for both.
+    let blue = wait_for(
+        Duration::from_secs(20),
+        "a leader in cluster blue that lists its 3 nodes",
+        || {
+            let (status, state) = get(&api, "/clusters/blue/stats");
+            let listed = state["nodes"].as_array().map_or(0, Vec::len);
+            (status == 200 && state["leader"].is_object() && listed == 3).then_some(state)
+        },
+    );
     assert_eq!(blue["nodes"].as_array().unwrap().len(), 3);
     let (status, created) = post(
         &api,
@@ -526,7 +602,7 @@ fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own
     assert_eq!(state["nodes"].as_array().unwrap().len(), 6, "{state}");
     wait_for(Duration::from_secs(10), "the new node to follow", || {
         let (_, stats) = get(&waiting.addr, "/stats");
-        (stats["role"] == "follower" && stats["leader"].is_object()).then_some(())
+        (stats["role"] == "follower" && stats["leader"].is_u64()).then_some(())
     });
 
     // A node that founded a cluster of its own cannot be added: its log would conflict.

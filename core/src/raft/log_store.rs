@@ -45,7 +45,7 @@ struct Inner<C: FlotillaConfig> {
 }
 
 /// One log entry as observers see it: enough to draw a log and to inspect an entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntryView {
     /// Position in the log, from 1.
     pub index: u64,

@@ -24,14 +24,19 @@ pub struct RaftTiming {
     pub node_down_after: Duration,
 }
 
+impl RaftTiming {
+    /// The default, as a constant so hosts can derive their flags' defaults from it.
+    pub const DEFAULT: RaftTiming = RaftTiming {
+        heartbeat: Duration::from_millis(50),
+        election_min: Duration::from_millis(300),
+        election_max: Duration::from_millis(600),
+        node_down_after: Duration::from_secs(5),
+    };
+}
+
 impl Default for RaftTiming {
     fn default() -> Self {
-        RaftTiming {
-            heartbeat: Duration::from_millis(50),
-            election_min: Duration::from_millis(300),
-            election_max: Duration::from_millis(600),
-            node_down_after: Duration::from_secs(5),
-        }
+        RaftTiming::DEFAULT
     }
 }
 
@@ -45,6 +50,11 @@ pub struct RaftOptions {
     /// simulation turns this off and fires elections from timers of its own, which observers
     /// can watch and users can force or align.
     pub openraft_elections: bool,
+    /// Whether a node whose election timer runs out first asks the others whether it could win
+    /// (Raft's pre-vote) before it raises its term. Without it, a node that stops hearing the
+    /// leader — over a link cut one way, say — raises its term again and again, and when the
+    /// link heals its term deposes a healthy leader.
+    pub pre_vote: bool,
     /// A snapshot is built (and the log compacted) every this many applied entries.
     pub snapshot_every: u64,
     /// Entries a snapshot covers that stay in the log anyway, so a follower slightly behind
@@ -96,6 +106,7 @@ impl RaftTiming {
             election_timeout_min: millis(self.election_min),
             election_timeout_max: millis(self.election_max),
             enable_elect: options.openraft_elections,
+            enable_pre_vote: Some(options.pre_vote),
             snapshot_policy: SnapshotPolicy::LogsSinceLast(options.snapshot_every),
             max_in_snapshot_log_to_keep: options.logs_kept_after_snapshot,
             ..openraft::Config::default()
@@ -132,6 +143,7 @@ mod tests {
         RaftOptions {
             cluster_name: "test".into(),
             openraft_elections: true,
+            pre_vote: true,
             snapshot_every: 1000,
             logs_kept_after_snapshot: 100,
         }

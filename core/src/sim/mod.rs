@@ -120,6 +120,9 @@ impl Simulation {
                 cluster_name: CLUSTER_NAME.to_string(),
                 // The simulation runs the election timers itself (see the module docs).
                 openraft_elections: false,
+                // The simulation's own timers start elections with or without a pre-vote
+                // (`SimConfig::pre_vote`); this tells openraft the same.
+                pre_vote: config.pre_vote,
                 snapshot_every: config.snapshot_every,
                 logs_kept_after_snapshot: 0,
             })

@@ -107,7 +107,7 @@ pub async fn add_node(
     let mut raft_id = 1 + state
         .iter()
         .filter_map(|(_, stats)| stats.as_ref().ok())
-        .filter_map(|stats| stats["id"].as_u64())
+        .map(|stats| stats.report.id)
         .max()
         .unwrap_or(0);
     if let Some(numeric) = request

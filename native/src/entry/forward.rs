@@ -12,13 +12,17 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use flotilla_core::raft::status;
+
 use crate::api::ApiError;
+use crate::node::status::NodeStats;
 
 /// How long the entry point waits for a node to answer a read.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// One node's `/stats` by its address, or why it did not answer.
-pub type NodeStats = (String, Result<Value, String>);
+/// One node's `/stats` by its address, or why it did not answer (a body that is not a node's
+/// stats counts as not answering).
+pub type AddressedStats = (String, Result<NodeStats, String>);
 
 /// The node that claims leadership in the highest term.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +98,7 @@ impl NodeClient {
     }
 
     /// The `/stats` of every node at `addrs` (or why it did not answer), in address order.
-    pub async fn all_stats(&self, addrs: Vec<String>, log_limit: u64) -> Vec<NodeStats> {
+    pub async fn all_stats(&self, addrs: Vec<String>, log_limit: u64) -> Vec<AddressedStats> {
         let mut asks = JoinSet::new();
         for addr in addrs {
             let http = self.http.clone();
@@ -108,7 +112,7 @@ impl NodeClient {
                         .await
                         .map_err(|err| format!("unreachable: {err}"))?;
                     response
-                        .json::<Value>()
+                        .json::<NodeStats>()
                         .await
                         .map_err(|err| format!("bad answer: {err}"))
                 }
@@ -116,24 +120,26 @@ impl NodeClient {
                 (addr, answer)
             });
         }
-        let mut stats: Vec<NodeStats> = asks.join_all().await;
+        let mut stats: Vec<AddressedStats> = asks.join_all().await;
         stats.sort_by(|a, b| a.0.cmp(&b.0));
         stats
     }
 }
 
-/// The node that claims leadership in the highest term, among those that answered.
-pub fn leader_of(stats: &[NodeStats]) -> Option<ClaimedLeader> {
-    stats
+/// The node that claims leadership in the highest term, among those that answered (core's
+/// [`status::leader_of`], the rule the simulation and the page use too).
+pub fn leader_of(stats: &[AddressedStats]) -> Option<ClaimedLeader> {
+    let answered: Vec<(&String, &NodeStats)> = stats
         .iter()
         .filter_map(|(addr, stats)| stats.as_ref().ok().map(|stats| (addr, stats)))
-        .filter(|(_, stats)| stats["role"] == "leader")
-        .filter_map(|(addr, stats)| {
-            Some(ClaimedLeader {
-                addr: addr.clone(),
-                term: stats["term"].as_u64()?,
-                id: stats["id"].as_u64()?,
-            })
+        .collect();
+    let id = status::leader_of(answered.iter().map(|(_, stats)| &stats.report))?;
+    answered
+        .into_iter()
+        .find(|(_, stats)| stats.report.id == id)
+        .map(|(addr, stats)| ClaimedLeader {
+            addr: addr.clone(),
+            term: stats.report.term,
+            id,
         })
-        .max_by_key(|leader| leader.term)
 }

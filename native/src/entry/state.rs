@@ -10,8 +10,8 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::forward::AddressedStats;
 use super::forward::NodeClient;
-use super::forward::NodeStats;
 use super::forward::leader_of;
 use crate::api::ApiError;
 use crate::api::streams::CLUSTER_EVENT_STREAMS;
@@ -66,7 +66,7 @@ impl Entry {
         &self,
         cluster: &str,
         log_limit: u64,
-    ) -> Result<Vec<NodeStats>, ApiError> {
+    ) -> Result<Vec<AddressedStats>, ApiError> {
         let addrs = self.registry.addrs(cluster).await?;
         Ok(self.nodes.all_stats(addrs, log_limit).await)
     }

@@ -55,7 +55,7 @@ pub async fn cluster_nodes(
     let nodes: Vec<Value> = stats
         .into_iter()
         .map(|(addr, stats)| match stats {
-            Ok(stats) => stats,
+            Ok(stats) => json!(stats),
             Err(problem) => json!({ "addr": addr, "role": "unreachable", "error": problem }),
         })
         .collect();
@@ -96,7 +96,7 @@ pub async fn cluster_state(
             let addr = node["addr"].as_str().unwrap_or_default().to_string();
             let own = stats.iter().find(|(known, _)| same_addr(known, &addr));
             node["role"] = match own {
-                Some((_, Ok(stats))) => stats["role"].clone(),
+                Some((_, Ok(stats))) => json!(stats.report.role),
                 Some((_, Err(_))) => json!("unreachable"),
                 None => json!("unknown"),
             };

@@ -1,4 +1,4 @@
-//! A node's live summary as a stream: its [`NodeSummary`] now, then again each time it changes
+//! A node's live report as a stream: its [`NodeReport`] now, then again each time it changes
 //! (role, term, vote, leader, indexes, load, links), no more often than [`MIN_INTERVAL`], until
 //! the node stops. `GET /events` publishes it as server-sent events; the demo's entry point
 //! merges every node's into one stream per cluster for the browser page's live mode.
@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use flotilla_core::raft::status::NodeReport;
 use futures_util::Stream;
 use futures_util::stream;
 use openraft::RaftMetrics;
@@ -14,8 +15,7 @@ use openraft_rt::WatchReceiver;
 use tokio_util::sync::CancellationToken;
 
 use super::ctx::NodeCtx;
-use super::status::NodeSummary;
-use super::status::node_summary;
+use super::status::node_report;
 use crate::types::NativeTypes;
 
 /// The shortest time between two summaries: changes closer together are published as one
@@ -24,7 +24,7 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The node's summaries as they change; ends when the node is asked to stop, so a server
 /// shutting down is not held open by its listeners.
-pub fn summaries(ctx: Arc<NodeCtx>) -> impl Stream<Item = NodeSummary> + Send + 'static {
+pub fn summaries(ctx: Arc<NodeCtx>) -> impl Stream<Item = NodeReport> + Send + 'static {
     let watcher = Watcher {
         metrics: ctx.raft.metrics(),
         links: ctx.links.watch(),
@@ -44,13 +44,13 @@ struct Watcher {
     metrics: WatchReceiverOf<NativeTypes, RaftMetrics<NativeTypes>>,
     links: tokio::sync::watch::Receiver<u64>,
     stopping: CancellationToken,
-    last: Option<NodeSummary>,
+    last: Option<NodeReport>,
 }
 
 impl Watcher {
     /// Waits for the summary to differ from the last one published (the first call returns it
     /// at once); `None` once the node stops.
-    async fn next_change(&mut self) -> Option<NodeSummary> {
+    async fn next_change(&mut self) -> Option<NodeReport> {
         loop {
             if self.last.is_some() {
                 tokio::select! {
@@ -63,7 +63,7 @@ impl Watcher {
             if self.stopping.is_cancelled() {
                 return None;
             }
-            let summary = node_summary(&self.ctx);
+            let summary = node_report(&self.ctx);
             if self.last.as_ref() != Some(&summary) {
                 self.last = Some(summary.clone());
                 return Some(summary);

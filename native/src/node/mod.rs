@@ -21,18 +21,23 @@ pub use ctx::NodeCtx;
 pub use ctx::StateMachine;
 pub use timing::RaftTiming;
 
+/// A snapshot is built (and the log compacted) every this many applied entries.
+const SNAPSHOT_EVERY: u64 = 1000;
+/// Entries a snapshot covers that stay in the log, so a follower slightly behind catches up
+/// from the log rather than from a whole snapshot.
+const LOGS_KEPT_AFTER_SNAPSHOT: u64 = 100;
+
 use std::sync::Arc;
 
-use openraft::SnapshotPolicy;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use self::timing::millis;
 use crate::links::Links;
 use crate::transport::PeerClient;
 use crate::transport::network::HttpNetwork;
 use crate::types::NativeRaft;
 use crate::types::NativeTypes;
+use flotilla_core::raft::timing::RaftOptions;
 
 /// A running node. Dropping it does not stop it: call [`Node::shutdown`].
 pub struct Node {
@@ -45,24 +50,16 @@ pub struct Node {
 impl Node {
     /// Opens storage and starts Raft (and, as a founder with empty storage, the cluster).
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
-        let raft_config = openraft::Config {
-            cluster_name: config.cluster.clone(),
-            heartbeat_interval: millis(config.timing.heartbeat),
-            election_timeout_min: millis(config.timing.election_min),
-            election_timeout_max: millis(config.timing.election_max),
-            snapshot_policy: SnapshotPolicy::LogsSinceLast(1000),
-            max_in_snapshot_log_to_keep: 100,
-            ..openraft::Config::default()
-        }
-        .validate()
-        .map_err(|err| NodeError::Timing(err.to_string()))?;
-        if config.timing.node_down_after <= config.timing.heartbeat {
-            return Err(NodeError::Timing(format!(
-                "the node-down threshold ({} ms) must be above the heartbeat interval ({} ms)",
-                millis(config.timing.node_down_after),
-                millis(config.timing.heartbeat)
-            )));
-        }
+        let raft_config = config
+            .timing
+            .raft_config(RaftOptions {
+                cluster_name: config.cluster.clone(),
+                openraft_elections: true,
+                pre_vote: true,
+                snapshot_every: SNAPSHOT_EVERY,
+                logs_kept_after_snapshot: LOGS_KEPT_AFTER_SNAPSHOT,
+            })
+            .map_err(|err| NodeError::Timing(err.to_string()))?;
 
         let (log, state_machine) =
             crate::store::open::<NativeTypes>(&config.data_dir).map_err(|err| {
@@ -112,9 +109,7 @@ impl Node {
         let liveness = tokio::spawn(flotilla_core::raft::watch_liveness(
             ctx.raft.clone(),
             ctx.state_machine.core().clone(),
-            flotilla_core::raft::LivenessPolicy {
-                down_after: config.timing.node_down_after,
-            },
+            config.timing.liveness(),
         ));
         Ok(Node {
             ctx,

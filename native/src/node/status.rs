@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use flotilla_core::model::NodeView;
 use flotilla_core::model::ServiceView;
 use flotilla_core::raft::LogEntryView;
-use openraft::ServerState;
-use openraft::vote::RaftLeaderId;
+use flotilla_core::raft::status::HostFacts;
+use flotilla_core::raft::status::NodeReport;
+use flotilla_core::raft::status::Role;
 use openraft_rt::WatchReceiver;
 use serde::Deserialize;
 use serde::Serialize;
@@ -21,17 +22,6 @@ pub const MAX_LOG_PAGE: u64 = 1000;
 /// Log entries a `/stats` page returns when the client does not say.
 pub const DEFAULT_LOG_PAGE: u64 = 20;
 
-/// A node's Raft role in words.
-pub fn role_name(state: ServerState) -> &'static str {
-    match state {
-        ServerState::Leader => "leader",
-        ServerState::Candidate => "candidate",
-        ServerState::Follower => "follower",
-        ServerState::Learner => "learner",
-        ServerState::Shutdown => "shutdown",
-    }
-}
-
 /// A node's view of who leads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaderRef {
@@ -42,7 +32,7 @@ pub struct LeaderRef {
 }
 
 /// A page of the log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogPage {
     /// First index asked for.
     pub from: u64,
@@ -56,79 +46,50 @@ pub struct LogPage {
     pub entries: Vec<LogEntryView>,
 }
 
-/// What a node says about itself in a few dozen bytes: role, term, vote, leader, indexes,
-/// load and links. `GET /stats` adds a page of the log; `GET /events` publishes it each time it
-/// changes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NodeSummary {
-    /// Raft id.
-    pub id: u64,
-    /// Human name.
-    pub name: String,
-    /// `host:port`.
-    pub addr: String,
-    /// Cluster name.
-    pub cluster: String,
-    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
-    pub role: &'static str,
-    /// Current term.
-    pub term: u64,
-    /// Whom this node voted for in `term`.
-    pub voted_for: Option<u64>,
-    /// The leader this node knows.
-    pub leader: Option<LeaderRef>,
-    /// Highest log index this node knows is committed.
-    pub commit_index: u64,
-    /// Highest log index applied to its state machine.
-    pub last_applied: u64,
-    /// Index of its last log entry.
-    pub last_log_index: u64,
-    /// Index its latest snapshot covers.
-    pub snapshot_index: u64,
-    /// Replica capacity.
-    pub capacity: u32,
-    /// Replicas placed on it.
-    pub load: u32,
-    /// Its peers' addresses and whether the link from this node to each is up.
-    pub connections: BTreeMap<String, u8>,
-    /// Every member of the membership this node knows (itself included): Raft id → address.
-    pub members: BTreeMap<u64, String>,
-    /// As leader: for each member, the highest log index known to be stored there (its
-    /// "match index"); `None` on other nodes.
-    pub replication: Option<BTreeMap<u64, u64>>,
-}
-
-/// What `GET /stats` answers: the summary and a page of the log.
+/// What `GET /stats` answers: the node's report (core's [`NodeReport`], as the simulation's
+/// nodes report themselves) and a page of its log.
 #[derive(Clone, Debug, Serialize)]
 pub struct NodeStats {
     /// Everything but the log.
     #[serde(flatten)]
-    pub summary: NodeSummary,
+    pub report: NodeReport,
     /// A page of its log.
     pub log: LogPage,
 }
 
-/// Raft facts about one node, for stats and state.
+// Read back by hand: serde's `flatten` cannot read a map with numeric keys (the report's
+// `members`) from JSON, so the log is taken out first and the rest read as a report.
+impl<'de> Deserialize<'de> for NodeStats {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let log = fields
+            .remove("log")
+            .ok_or_else(|| D::Error::missing_field("log"))?;
+        Ok(NodeStats {
+            report: NodeReport::deserialize(serde_json::Value::Object(fields))
+                .map_err(D::Error::custom)?,
+            log: LogPage::deserialize(log).map_err(D::Error::custom)?,
+        })
+    }
+}
+
+/// Raft facts about one node, for `/state`.
 struct RaftFacts {
-    role: &'static str,
+    role: Role,
     term: u64,
-    voted_for: Option<u64>,
     commit_index: u64,
     last_applied: u64,
-    last_log_index: u64,
 }
 
 fn raft_facts(ctx: &NodeCtx) -> RaftFacts {
     let metrics = ctx.raft.metrics();
     let metrics = metrics.borrow_watched();
-    let term = metrics.current_term;
     RaftFacts {
-        role: role_name(metrics.state),
-        term,
-        voted_for: (term > 0).then(|| *metrics.vote.leader_id.node_id()),
+        role: Role::from(metrics.state),
+        term: metrics.current_term,
         commit_index: metrics.local_committed.as_ref().map_or(0, |id| id.index),
         last_applied: metrics.last_applied.as_ref().map_or(0, |id| id.index),
-        last_log_index: metrics.last_log_index.unwrap_or(0),
     }
 }
 
@@ -146,52 +107,26 @@ pub fn connections(ctx: &NodeCtx) -> BTreeMap<String, u8> {
         .collect()
 }
 
-/// As leader, each member's match index.
-fn replication(ctx: &NodeCtx) -> Option<BTreeMap<u64, u64>> {
-    let metrics = ctx.raft.metrics();
-    let metrics = metrics.borrow_watched();
-    let progress = metrics.replication.as_ref()?;
-    Some(
-        progress
-            .iter()
-            .map(|(id, matched)| (*id, matched.as_ref().map_or(0, |log_id| log_id.index)))
-            .collect(),
-    )
-}
-
-/// This node's summary, as of now.
-pub fn node_summary(ctx: &NodeCtx) -> NodeSummary {
-    let facts = raft_facts(ctx);
-    NodeSummary {
-        id: ctx.id,
+/// This node's report, as of now: core's one builder over openraft's metrics and the state
+/// machine, with what only the node knows (its address, cluster, links, stores' indexes).
+pub fn node_report(ctx: &NodeCtx) -> NodeReport {
+    let host = HostFacts {
         name: ctx.name.clone(),
         addr: ctx.addr.clone(),
         cluster: ctx.cluster.clone(),
-        role: facts.role,
-        term: facts.term,
-        voted_for: facts.voted_for,
-        leader: known_leader(ctx).map(|leader| LeaderRef {
-            id: leader.id,
-            addr: leader.addr,
-        }),
-        commit_index: facts.commit_index,
-        last_applied: facts.last_applied,
-        last_log_index: facts.last_log_index.max(ctx.log.last_index()),
-        snapshot_index: ctx.state_machine.core().snapshot_index(),
         capacity: ctx.capacity,
-        load: ctx
-            .state_machine
-            .core()
-            .read(|state| state.node_load(ctx.id))
-            .unwrap_or(0),
+        last_log_index: ctx.log.last_index(),
+        applied_index: ctx.state_machine.core().last_applied_index(),
+        snapshot_index: ctx.state_machine.core().snapshot_index(),
         connections: connections(ctx),
-        members: ctx
-            .members()
-            .into_iter()
-            .map(|(id, member)| (id, member.addr))
-            .collect(),
-        replication: replication(ctx),
-    }
+        list_members: true,
+        election_timeout_in: None,
+    };
+    let metrics = ctx.raft.metrics();
+    let metrics = metrics.borrow_watched().clone();
+    ctx.state_machine
+        .core()
+        .read(|state| NodeReport::from_metrics(&metrics, state, host))
 }
 
 /// This node's stats with the log page starting at `from` (default: the last entries).
@@ -205,7 +140,7 @@ pub fn node_stats(ctx: &NodeCtx, from: Option<u64>, limit: Option<u64>) -> NodeS
         .entries(from..from.saturating_add(limit))
         .unwrap_or_default();
     NodeStats {
-        summary: node_summary(ctx),
+        report: node_report(ctx),
         log: LogPage {
             from,
             limit,
@@ -224,7 +159,7 @@ pub struct ClusterStateView {
     /// The node that answered.
     pub reported_by: u64,
     /// Its role.
-    pub role: String,
+    pub role: Role,
     /// Its term.
     pub term: u64,
     /// The leader it knows.
@@ -254,7 +189,7 @@ pub fn cluster_state(ctx: &NodeCtx) -> ClusterStateView {
     ClusterStateView {
         cluster: ctx.cluster.clone(),
         reported_by: ctx.id,
-        role: facts.role.to_string(),
+        role: facts.role,
         term: facts.term,
         leader: known_leader(ctx).map(|leader| LeaderRef {
             id: leader.id,
@@ -265,5 +200,40 @@ pub fn cluster_state(ctx: &NodeCtx) -> ClusterStateView {
         nodes,
         services,
         pending,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use flotilla_core::model::ClusterState;
+
+    use super::*;
+
+    #[test]
+    fn stats_read_back_as_they_were_written() {
+        let report = NodeReport {
+            members: BTreeMap::from([(1, "localhost:8001".into()), (2, "localhost:8002".into())]),
+            connections: BTreeMap::from([("localhost:8002".into(), 0)]),
+            ..NodeReport::stopped(1, None, &ClusterState::default(), HostFacts::default())
+        };
+        let stats = NodeStats {
+            report,
+            log: LogPage {
+                from: 1,
+                limit: 5,
+                first_index: 1,
+                last_index: 1,
+                entries: vec![LogEntryView {
+                    index: 1,
+                    term: 1,
+                    summary: "membership".into(),
+                }],
+            },
+        };
+        let json = serde_json::to_string(&stats).unwrap();
+        let read: NodeStats = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.report, stats.report);
+        assert_eq!(read.log, stats.log);
+        assert!(serde_json::from_str::<NodeStats>(r#"{"id": 1}"#).is_err());
     }
 }
