@@ -562,11 +562,21 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
         })
         .await;
 
-    // `p` splits the five nodes 3 | 2 (twelve directed links cut), `h` heals them again.
+    // `p` splits the five nodes 2 | 3 as core plans it (the two lowest ids against the rest:
+    // twelve directed links cut, each across), `h` heals them again.
     press(&browser, "p").await;
     browser
-        .wait_state("the cluster split in two: 12 links cut", 10, |s| {
-            s["cut"].as_array().map_or(0, Vec::len) == 12
+        .wait_state("the cluster split 2 | 3: 12 links cut", 10, |s| {
+            let mut ids: Vec<u64> = nodes(s).iter().filter_map(|n| n["id"].as_u64()).collect();
+            ids.sort_unstable();
+            let lower = &ids[..ids.len() / 2];
+            let cut = s["cut"].as_array().cloned().unwrap_or_default();
+            cut.len() == 12
+                && cut.iter().all(|link| {
+                    let side =
+                        |end: usize| link[end].as_u64().is_some_and(|id| lower.contains(&id));
+                    side(0) != side(1)
+                })
         })
         .await;
     press(&browser, "h").await;

@@ -2,7 +2,8 @@
 // `cargo xtask web`), builds the cluster and replays the URL's actions, connects the page's
 // controls to the modules that act on them, publishes the test hook and starts the clock.
 // In live mode (`?live=<cluster>`, on the page `flotilla demo` serves) it follows a running
-// native cluster through live.js instead, and the simulation's wasm is never initialised.
+// native cluster through live.js instead: no simulation is built, but the wasm is initialised
+// all the same, for core's rules (who leads, which links a scenario cuts) that live.js uses.
 //
 // The rest lives in modules of one idea each: state.js (the shared state), url-state.js (the
 // run in the URL), run.js (the simulated run and its replay), playback.js (play, speed, step,
@@ -65,7 +66,7 @@ function wire() {
   wireKeysAndHelp();
 }
 
-/** Live mode: follows a running cluster; the simulation (and its wasm) is not loaded. */
+/** Live mode: follows a running cluster; no simulation is built (the wasm is initialised). */
 function startLive() {
   document.body.classList.add('live');
   page.live = new LiveCluster(page.settings.api, page.settings.live, flash);
@@ -76,19 +77,27 @@ function startLive() {
   startClock();
 }
 
-async function main() {
-  page.settings = readUrl();
-  if (page.settings.live !== null) return startLive();
-  setSpeed(page.settings.speed);
-  $('seed').value = page.settings.seed;
-  $('nodes').value = page.settings.nodes;
-  wire();
+/** Loads and initialises the wasm module: the simulation, and core's rules for both modes. */
+async function loadWasm() {
   try {
     await init({ module_or_path: new URL('flotilla_web_bg.wasm', import.meta.url) });
   } catch (error) {
     $('status').textContent = 'Could not load the simulation (WebAssembly): see the console.';
     throw error;
   }
+}
+
+async function main() {
+  page.settings = readUrl();
+  if (page.settings.live !== null) {
+    await loadWasm();
+    return startLive();
+  }
+  setSpeed(page.settings.speed);
+  $('seed').value = page.settings.seed;
+  $('nodes').value = page.settings.nodes;
+  wire();
+  await loadWasm();
   build();
   page.actions = page.settings.actions;
   writeUrl();

@@ -57,15 +57,10 @@ function simulationKeys() {
 /** The keys in live mode: the scenarios a running cluster can be put through from here. */
 function liveKeys() {
   const live = page.live;
-  const leader = () => {
-    const found = live.leader();
-    if (!found) throw new Error('no leader to isolate right now');
-    return found.id;
-  };
   const simulationOnly = () => flash('live mode follows a real cluster: time, timers and restarts are its own');
   return {
     c: liveClientRequest,
-    i: () => liveAct(() => live.isolate(leader())),
+    i: () => liveAct(() => live.isolateLeader()),
     p: () => liveAct(() => live.splitInTwo()),
     h: () => liveAct(() => live.healAll()),
     ' ': simulationOnly, n: simulationOnly, t: simulationOnly, a: simulationOnly, r: simulationOnly,

@@ -1,10 +1,14 @@
 // live.js — live mode: the page draws a running native cluster (`flotilla demo`) instead of the
 // simulation. It follows the demo's event stream for one cluster (GET clusters/{id}/events:
-// every node's summary each time it changes, the node list, nodes it cannot reach), builds from
+// every node's report each time it changes, the node list, nodes it cannot reach), builds from
 // it the same frame the ring draws for the simulation, words the changes for the event log, and
 // sends the user's actions over HTTP: link cuts and heals to the sending node's own
 // /connections (the seed's request), services to the cluster's /services. No Raft logic here:
-// every fact on screen is one a node reported.
+// every fact on screen is one a node reported, in core's own report shape (the simulation's
+// frames carry the same), and the rules (who leads, which links a scenario cuts) are core's,
+// through the wasm module (which must be initialised before a LiveCluster is used).
+
+import { heal_plan, isolate_plan, leader_of, split_plan } from './flotilla_web.js';
 
 /** How often, at most, the log and services panels are fetched again while things change. */
 const PANEL_REFRESH_MS = 1000;
@@ -15,6 +19,18 @@ const LOG_TAIL = 40;
 function duration(seconds) {
   const secs = Math.floor(seconds);
   return { secs, nanos: Math.round((seconds - secs) * 1e9) };
+}
+
+/** A report's links (`{"host:port": 1 | 0}`): a report leaves the map out when it is empty. */
+function connections(report) {
+  return report.connections || {};
+}
+
+/** Core's rule for who leads among `nodes` (reports): the id of the one that says it leads in
+ *  the highest term, or null. Only the three fields the rule reads cross into the module. */
+function leaderOf(nodes) {
+  const claims = nodes.map(({ id, role, term }) => ({ id, role, term }));
+  return JSON.parse(leader_of(JSON.stringify(claims)));
 }
 
 /** The body of an HTTP answer as JSON, or an Error naming the problem. */
@@ -29,6 +45,16 @@ async function answer(response) {
   return body;
 }
 
+/** A report-shaped stand-in for member `id` at `addr`, which has not reported since the page
+ *  connected: the field names of a node's report, with nothing known. */
+function placeholderReport(id, addr, cluster) {
+  return {
+    id, name: '', addr, cluster, role: 'down', term: 0, voted_for: null, leader: null,
+    voter: true, last_log_index: 0, commit_index: 0, applied_index: 0, snapshot_index: 0,
+    election_timeout_in: null, capacity: 0, load: 0, placements: [], peers: [],
+  };
+}
+
 /** One running cluster as its nodes report it. */
 export class LiveCluster {
   /** Follows cluster `cluster` of the Flotilla server at `base` (a URL; the page's own
@@ -39,7 +65,8 @@ export class LiveCluster {
     this.onNotice = onNotice;
     this.started = performance.now();
     this.members = null;
-    this.summaries = new Map();
+    /** The latest report of each node, by address. */
+    this.reports = new Map();
     this.unreachable = new Map();
     this.pending = [];
     this.connected = false;
@@ -81,11 +108,11 @@ export class LiveCluster {
     return this.pending.splice(0);
   }
 
-  /** `n3` for a node whose id a summary gives (its own or a member list), else null. */
+  /** `n3` for a node whose id a report gives (its own or a member list), else null. */
   idName(addr) {
-    const summary = this.summaries.get(addr);
-    if (summary) return `n${summary.id}`;
-    for (const s of this.summaries.values()) {
+    const report = this.reports.get(addr);
+    if (report) return `n${report.id}`;
+    for (const s of this.reports.values()) {
       const found = Object.entries(s.members || {}).find(([, member]) => member === addr);
       if (found) return `n${found[0]}`;
     }
@@ -113,32 +140,34 @@ export class LiveCluster {
       this.note('members', `following cluster ${this.cluster}: ${nodes.length} node${nodes.length === 1 ? '' : 's'}`);
     }
     this.members = nodes.slice();
-    for (const addr of [...this.summaries.keys()]) if (!nodes.includes(addr)) this.summaries.delete(addr);
+    for (const addr of [...this.reports.keys()]) if (!nodes.includes(addr)) this.reports.delete(addr);
     for (const addr of [...this.unreachable.keys()]) if (!nodes.includes(addr)) this.unreachable.delete(addr);
     this.panelsStale = true;
   }
 
-  onNode(summary) {
-    if (this.members && !this.members.includes(summary.addr)) return;
-    const before = this.summaries.get(summary.addr);
-    this.summaries.set(summary.addr, summary);
-    const name = `n${summary.id}`;
-    if (this.unreachable.delete(summary.addr)) this.note('recovered', `${name} answers again`);
-    if (!before || before.role !== summary.role || (before.term !== summary.term && summary.role !== 'follower')) {
-      this.note('role_changed', `${name} is ${summary.role} in term ${summary.term}`, { role: summary.role, term: summary.term });
+  onNode(report) {
+    if (this.members && !this.members.includes(report.addr)) return;
+    const before = this.reports.get(report.addr);
+    this.reports.set(report.addr, report);
+    const name = `n${report.id}`;
+    if (this.unreachable.delete(report.addr)) this.note('recovered', `${name} answers again`);
+    if (!before || before.role !== report.role || (before.term !== report.term && report.role !== 'follower')) {
+      this.note('role_changed', `${name} is ${report.role} in term ${report.term}`, { role: report.role, term: report.term });
     }
     if (before) {
-      for (const [peer, up] of Object.entries(summary.connections)) {
-        const was = before.connections[peer];
+      const links = connections(report);
+      const linksBefore = connections(before);
+      for (const [peer, up] of Object.entries(links)) {
+        const was = linksBefore[peer];
         if (was === undefined || was === up) continue;
         this.note(up ? 'link_healed' : 'link_cut', `${name}→${this.nameOf(peer)} link ${up ? 'healed' : 'cut'}`);
       }
-      if (summary.commit_index > before.commit_index && summary.role === 'leader') {
-        this.note('committed', `${name} committed up to ${summary.commit_index}`);
+      if (report.commit_index > before.commit_index && report.role === 'leader') {
+        this.note('committed', `${name} committed up to ${report.commit_index}`);
       }
     }
-    if (!before || before.last_log_index !== summary.last_log_index || before.commit_index !== summary.commit_index
-      || before.load !== summary.load) {
+    if (!before || before.last_log_index !== report.last_log_index || before.commit_index !== report.commit_index
+      || before.load !== report.load) {
       this.panelsStale = true;
     }
   }
@@ -151,75 +180,67 @@ export class LiveCluster {
 
   /** The nodes we know by id, in id order: those that reported at least once, and members
    *  that never did (down since before the page connected), whose id and address the others'
-   *  membership gives: `{id, addr, summary}`, `summary` null for the latter. */
+   *  membership gives: `{id, addr, report}`, `report` null for the latter. */
   known() {
     const byAddr = new Map();
-    for (const s of this.summaries.values()) {
+    for (const s of this.reports.values()) {
       for (const [id, addr] of Object.entries(s.members || {})) {
-        if (!this.members || this.members.includes(addr)) byAddr.set(addr, { id: Number(id), addr, summary: null });
+        if (!this.members || this.members.includes(addr)) byAddr.set(addr, { id: Number(id), addr, report: null });
       }
     }
-    for (const s of this.summaries.values()) byAddr.set(s.addr, { id: s.id, addr: s.addr, summary: s });
+    for (const s of this.reports.values()) byAddr.set(s.addr, { id: s.id, addr: s.addr, report: s });
     return [...byAddr.values()].sort((a, b) => a.id - b.id);
   }
 
-  /** The summaries received, in id order. */
+  /** The reports received, in id order. */
   reported() {
-    return [...this.summaries.values()].sort((a, b) => a.id - b.id);
+    return [...this.reports.values()].sort((a, b) => a.id - b.id);
   }
 
-  /** The leader of the highest term among the nodes that answer, if any. */
+  /** The ids of the nodes whose links the page knows and can set (those that reported), in
+   *  order: what the scenarios plan their cuts over. */
+  reportedIds() {
+    return this.reported().map((s) => s.id);
+  }
+
+  /** Each node as drawn: its report as it is, plus what only this page knows — `unreachable`
+   *  (why it does not answer, or null; its role then shows as "down") and `unknown` for a
+   *  member that has not reported since the page connected (a placeholder report). */
+  nodes() {
+    return this.known().map(({ id, addr, report }) => {
+      if (!report) {
+        return {
+          ...placeholderReport(id, addr, this.cluster),
+          unknown: true,
+          unreachable: this.unreachable.get(addr) || 'has not reported since this page connected',
+        };
+      }
+      const down = this.unreachable.has(addr);
+      return {
+        ...report,
+        role: down ? 'down' : report.role,
+        unreachable: down ? this.unreachable.get(addr) : null,
+      };
+    });
+  }
+
+  /** The id of the cluster's leader among the nodes that answer (core's rule: the one that
+   *  says it leads in the highest term), or null. */
   leader() {
-    const leaders = this.reported().filter((s) => s.role === 'leader' && !this.unreachable.has(s.addr));
-    leaders.sort((a, b) => b.term - a.term);
-    return leaders.length ? leaders[0] : null;
+    return leaderOf(this.nodes());
   }
 
   /** The cluster in the shape the ring and the panels draw (as the simulation's frame). */
   frame() {
-    const known = this.known();
-    const byAddr = new Map(known.map((k) => [k.addr, k.id]));
-    const leader = this.leader();
-    const nodes = known.map(({ id, addr, summary }) => {
-      if (!summary) {
-        return {
-          id, addr, role: 'down', term: 0, voted_for: null, leader: null, election_timeout_in: null,
-          last_log_index: 0, commit_index: 0, applied_index: 0, snapshot_index: 0, load: 0,
-          capacity: 0, voter: true, peers: [], unknown: true,
-          unreachable: this.unreachable.get(addr) || 'has not reported since this page connected',
-        };
-      }
-      const s = summary;
-      const down = this.unreachable.has(s.addr);
-      const replication = s.replication || {};
-      return {
-        id: s.id,
-        addr: s.addr,
-        role: down ? 'down' : s.role,
-        term: s.term,
-        voted_for: s.voted_for,
-        leader: s.leader ? s.leader.id : null,
-        election_timeout_in: null,
-        last_log_index: s.last_log_index,
-        commit_index: s.commit_index,
-        applied_index: s.last_applied,
-        snapshot_index: s.snapshot_index,
-        load: s.load,
-        capacity: s.capacity,
-        voter: s.role !== 'learner',
-        unreachable: down ? this.unreachable.get(s.addr) : null,
-        peers: Object.entries(replication)
-          .filter(([id]) => Number(id) !== s.id)
-          .map(([id, match]) => ({ id: Number(id), next_index: null, match_index: match })),
-      };
-    });
+    const nodes = this.nodes();
+    const byAddr = new Map(nodes.map((n) => [n.addr, n.id]));
     const cut = [];
     for (const s of this.reported()) {
-      for (const [peer, up] of Object.entries(s.connections)) {
+      for (const [peer, up] of Object.entries(connections(s))) {
         if (!up && byAddr.has(peer)) cut.push([s.id, byAddr.get(peer)]);
       }
     }
-    return { now: this.now(), leader: leader ? leader.id : null, election_timeout_max: 1, nodes, messages: [], cut };
+    return { now: this.now(), leader: leaderOf(nodes), election_timeout_max: 1, nodes, messages: [], cut };
   }
 
   /** Refetches the log and services panels' data when it changed, at most once a second. */
@@ -253,9 +274,9 @@ export class LiveCluster {
 
   /** Whether the link `from → to` is up (as `from` reports it). */
   isUp(from, to) {
-    const summary = this.summaries.get(this.addrOf(from));
-    if (!summary) throw new Error(`n${from} has not reported: its links are unknown`);
-    return summary.connections[this.addrOf(to)] !== 0;
+    const report = this.reports.get(this.addrOf(from));
+    if (!report) throw new Error(`n${from} has not reported: its links are unknown`);
+    return connections(report)[this.addrOf(to)] !== 0;
   }
 
   /** Cuts (`up` false) or heals links: `changes` is a list of [from, to] node ids. Each
@@ -279,24 +300,29 @@ export class LiveCluster {
     return this.setLinks([[from, to]], !this.isUp(from, to));
   }
 
-  /** Cuts every link to and from node `id`. */
+  /** Cuts every link to and from node `id` (core's isolation plan). */
   isolate(id) {
-    const others = this.reported().filter((s) => s.id !== id).map((s) => s.id);
-    return this.setLinks(others.flatMap((other) => [[id, other], [other, id]]), false);
+    return this.setLinks(JSON.parse(isolate_plan(JSON.stringify(this.reportedIds()), id)), false);
   }
 
-  /** Cuts every link between the lower half of the nodes (by id) and the upper half, both
-   *  ways: two sides that cannot hear each other. */
+  /** Cuts every link to and from the leader. */
+  isolateLeader() {
+    const leader = this.leader();
+    if (leader === null) throw new Error('no leader to isolate right now');
+    return this.isolate(leader);
+  }
+
+  /** Splits the cluster in two as core's plan says (the lower half of the ids, rounded down,
+   *  against the rest; the simulation splits the same way): every link between the sides is
+   *  cut, both ways. */
   splitInTwo() {
-    const ids = this.reported().map((s) => s.id);
-    const lower = ids.slice(0, Math.ceil(ids.length / 2));
-    const upper = ids.slice(lower.length);
-    return this.setLinks(lower.flatMap((a) => upper.flatMap((b) => [[a, b], [b, a]])), false);
+    const plan = JSON.parse(split_plan(JSON.stringify(this.reportedIds())));
+    return this.setLinks(plan.cut, false);
   }
 
   /** Heals every cut link. */
   healAll() {
-    return this.setLinks(this.frame().cut, true);
+    return this.setLinks(JSON.parse(heal_plan(JSON.stringify(this.frame().cut))), true);
   }
 
   /** Creates a service (the seed's request) through the demo's entry point. */

@@ -22,11 +22,16 @@ export function flash(message) {
   }, FLASH_MS);
 }
 
-/** Every node of `frame` that says it leads, the highest term first: the first is the
- *  cluster's leader (the leader of the highest term); any others lead an older term and have
- *  not heard of the newer one yet. */
-function leadersHighestTermFirst(frame) {
-  return frame.nodes.filter((n) => n.role === 'leader').sort((a, b) => b.term - a.term);
+/** The cluster's leader, as the frame names it (core's rule in both modes: the node that says
+ *  it leads in the highest term), or undefined. */
+function leaderNode(frame) {
+  return frame.nodes.find((n) => n.id === frame.leader);
+}
+
+/** The nodes besides `leader` that still say they lead, the highest term first: they lead an
+ *  older term and have not heard of the newer one yet. */
+function staleLeaders(frame, leader) {
+  return frame.nodes.filter((n) => n.role === 'leader' && n !== leader).sort((a, b) => b.term - a.term);
 }
 
 /** `3 links`, `1 link`: a count and its noun. */
@@ -36,18 +41,19 @@ function count(n, noun) {
 
 /** The status line of a simulated cluster: `main` says who leads, `extra` what is broken. */
 function statusText(frame) {
-  const leaders = leadersHighestTermFirst(frame);
+  const leader = leaderNode(frame);
   const down = frame.nodes.filter((n) => n.role === 'down').length;
   const maxTerm = Math.max(0, ...frame.nodes.map((n) => n.term));
   let main;
-  if (!leaders.length) {
+  if (!leader) {
     main = maxTerm === 0
       ? 'No leader yet: every node is waiting for its election timer'
       : `No leader: election in progress (term ${maxTerm})`;
   } else {
-    main = `n${leaders[0].id} leads in term ${leaders[0].term}`;
-    if (leaders.length > 1) {
-      main += ` · ${leaders.slice(1).map((l) => `n${l.id} still thinks it leads (term ${l.term})`).join(', ')}`;
+    main = `n${leader.id} leads in term ${leader.term}`;
+    const stale = staleLeaders(frame, leader);
+    if (stale.length) {
+      main += ` · ${stale.map((l) => `n${l.id} still thinks it leads (term ${l.term})`).join(', ')}`;
     }
   }
   const extra = [];

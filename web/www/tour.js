@@ -72,9 +72,10 @@ export const STEPS = [
       partitioned(stage);
     },
     text: (frame) => {
-      const leaders = frame.nodes.filter((n) => n.role === 'leader').sort((a, b) => a.term - b.term);
-      const who = leaders.length > 1
-        ? `<b>n${leaders[0].id}</b> (term ${leaders[0].term}) and <b>n${leaders[1].id}</b> (term ${leaders[1].term}) both say they lead.`
+      const leader = leaderOf(frame);
+      const old = frame.nodes.find((n) => n.role === 'leader' && n !== leader);
+      const who = leader && old
+        ? `<b>n${old.id}</b> (term ${old.term}) and <b>n${leader.id}</b> (term ${leader.term}) both say they lead.`
         : 'Watch the status line: two nodes will say they lead.';
       return `<p>The leader's links were cut. The others stopped hearing heartbeats, elected a
         new leader in a <b>higher term</b>, and go on committing. ${who}</p>
