@@ -97,6 +97,32 @@ pub struct SpawnRequest {
     pub start: StartMode,
 }
 
+impl SpawnRequest {
+    /// The founding nodes of a new cluster: `n1`, `n2`, … reached at `host` on `ports` (one
+    /// node per port, in order), each of `capacity`, each given the whole founding membership.
+    pub fn founders(host: &str, ports: &[u16], capacity: u32) -> Vec<SpawnRequest> {
+        let members: BTreeMap<u64, Member> = (1..)
+            .zip(ports)
+            .map(|(n, port)| {
+                let member = Member {
+                    name: format!("n{n}"),
+                    addr: format!("{host}:{port}"),
+                    capacity,
+                };
+                (n, member)
+            })
+            .collect();
+        members
+            .iter()
+            .map(|(id, member)| SpawnRequest {
+                id: *id,
+                member: member.clone(),
+                start: StartMode::Found(members.clone()),
+            })
+            .collect()
+    }
+}
+
 impl Registry {
     /// An empty registry.
     pub fn new(settings: SpawnSettings) -> Self {

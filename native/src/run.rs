@@ -71,25 +71,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         .iter()
         .map(bound_port)
         .collect::<Result<Vec<u16>, Fatal>>()?;
-    let founders: BTreeMap<u64, Member> = (1..)
-        .zip(&node_ports)
-        .map(|(n, port)| {
-            let member = Member {
-                name: format!("n{n}"),
-                addr: format!("{advertise}:{port}"),
-                capacity: args.capacity,
-            };
-            (n, member)
-        })
-        .collect();
-    let requests: Vec<SpawnRequest> = founders
-        .iter()
-        .map(|(id, member)| SpawnRequest {
-            id: *id,
-            member: member.clone(),
-            start: StartMode::Found(founders.clone()),
-        })
-        .collect();
+    let requests = SpawnRequest::founders(&advertise, &node_ports, args.capacity);
     registry
         .create_cluster_on(DEMO_CLUSTER, &requests, listeners)
         .await
@@ -117,9 +99,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         port = api_port
     );
     if let Some(path) = &args.port_file {
-        let nodes: serde_json::Map<String, serde_json::Value> = founders
+        let nodes: serde_json::Map<String, serde_json::Value> = requests
             .iter()
-            .map(|(id, member)| (id.to_string(), member.addr.clone().into()))
+            .map(|node| (node.id.to_string(), node.member.addr.clone().into()))
             .collect();
         let bound = serde_json::json!({"api": format!("{advertise}:{api_port}"), "nodes": nodes});
         if let Err(err) = write_port_file(path, &bound) {

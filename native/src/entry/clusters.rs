@@ -2,7 +2,6 @@
 //! (`POST /clusters`), adding a node — spawned here or already running — (`POST
 //! /clusters/:id/nodes`) and removing one (`DELETE /clusters/:id/nodes`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -43,25 +42,10 @@ pub async fn create_cluster(
             next.to_string()
         }
     };
-    let founders: BTreeMap<u64, Member> = (1..=request.nodes)
-        .map(|n| {
-            let port = request.first_port + (n - 1) as u16;
-            let member = Member {
-                name: format!("n{n}"),
-                addr: format!("{}:{port}", entry.advertise_host),
-                capacity: request.capacity,
-            };
-            (n, member)
-        })
+    let ports: Vec<u16> = (0..request.nodes)
+        .map(|n| request.first_port + n as u16)
         .collect();
-    let requests: Vec<SpawnRequest> = founders
-        .iter()
-        .map(|(id, member)| SpawnRequest {
-            id: *id,
-            member: member.clone(),
-            start: StartMode::Found(founders.clone()),
-        })
-        .collect();
+    let requests = SpawnRequest::founders(&entry.advertise_host, &ports, request.capacity);
     entry.registry.create_cluster(&id, &requests).await?;
     let nodes: Vec<&String> = requests.iter().map(|r| &r.member.addr).collect();
     Ok((
