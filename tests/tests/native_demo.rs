@@ -357,6 +357,28 @@ fn healing_a_one_way_cut_leaves_leader_and_term_alone() {
     assert_eq!(after["term"].as_u64(), Some(term), "{after}");
 }
 
+#[test]
+fn a_service_created_through_one_node_can_be_scaled_through_another_at_once() {
+    let demo = Demo::start();
+    demo.wait_for_leader();
+    let (creator, scaler) = (demo.node(2), demo.node(3));
+    for round in 0..500 {
+        let (status, created) = post(
+            &creator,
+            "/service",
+            &json!({"container": {"label": "ryw"}, "replicas": 1}),
+        );
+        assert_eq!(status, 201, "round {round}: {created}");
+        let id = created["services"][0]["id"].as_u64().unwrap();
+        let (status, scaled) = post(
+            &scaler,
+            &format!("/services/{id}/scale"),
+            &json!({"replicas": 0}),
+        );
+        assert_eq!(status, 200, "round {round}: scaling service {id}: {scaled}");
+    }
+}
+
 /// What a leader's `/stats` says it knows `follower` stores (its match index), if it says.
 fn match_index(leader_stats: &Value, follower: u64) -> Option<u64> {
     leader_stats["peers"]

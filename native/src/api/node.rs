@@ -40,6 +40,7 @@ use super::streams::StreamLimit;
 use crate::addr::same_addr;
 use crate::node::NodeCtx;
 use crate::node::events::summaries;
+use crate::node::propose::read_barrier;
 use crate::node::propose::submit;
 use crate::node::status;
 use crate::transport::wire;
@@ -167,9 +168,11 @@ async fn services(State(ctx): State<Arc<NodeCtx>>) -> Response {
     Json(json!({ "services": services })).into_response()
 }
 
-/// Refuses a request about a service this node does not know (it may lag the leader by a few
-/// milliseconds; the leader's state machine has the last word and rejects unknown ids too).
-fn known_service(ctx: &NodeCtx, id: u64) -> Result<(), ApiError> {
+/// Refuses a request about a service that does not exist. A read barrier first: this node's
+/// state then reflects every write acknowledged before the request, wherever it was made, so a
+/// service just created through another node is found here.
+async fn known_service(ctx: &NodeCtx, id: u64) -> Result<(), ApiError> {
+    read_barrier(ctx).await?;
     if ctx
         .state_machine
         .core()
@@ -181,11 +184,13 @@ fn known_service(ctx: &NodeCtx, id: u64) -> Result<(), ApiError> {
     }
 }
 
+/// `GET /services/:id`, as of every write acknowledged before it (after a read barrier).
 async fn service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_service_id(&id)?;
+    read_barrier(&ctx).await?;
     let view = ctx.state_machine.core().read(|state| {
         state
             .service(id)
@@ -202,7 +207,7 @@ async fn scale_service(
 ) -> Result<Response, ApiError> {
     let id = parse_service_id(&id)?;
     let replicas = parse_scale_request(&body)?;
-    known_service(&ctx, id)?;
+    known_service(&ctx, id).await?;
     let applied = submit(
         &ctx,
         Proposal::Command(Command::ScaleService { id, replicas }),
@@ -216,7 +221,7 @@ async fn delete_service(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_service_id(&id)?;
-    known_service(&ctx, id)?;
+    known_service(&ctx, id).await?;
     let applied = submit(&ctx, Proposal::Command(Command::DeleteService { id })).await?;
     outcome_response(applied)
 }

@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use flotilla_core::raft::Applied;
 use openraft::ChangeMembers;
+use openraft::ReadPolicy;
 use openraft::errors::ChangeMembershipError;
 use openraft::errors::ClientWriteError;
+use openraft::errors::LinearizableReadError;
 use openraft::errors::RaftError;
 use openraft::raft::ClientWriteResponse;
 use openraft_rt::WatchReceiver;
@@ -94,6 +96,46 @@ pub fn known_leader(ctx: &NodeCtx) -> Option<KnownLeader> {
 
 /// Has `proposal` committed by the leader, wherever it is, and returns what applying it did.
 pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, ProposeError> {
+    match to_leader(ctx, proposal).await? {
+        Done::Applied(applied) => Ok(applied),
+        Done::ReadIndex(_) => Err(unexpected_answer()),
+    }
+}
+
+/// Waits until this node's state machine reflects every write acknowledged before the call (a
+/// linearizable read from here on): asks the leader for its read index — the leader confirms
+/// with a quorum that it still leads — and waits for this node to apply up to it.
+pub async fn read_barrier(ctx: &NodeCtx) -> Result<(), ProposeError> {
+    let Done::ReadIndex(index) = to_leader(ctx, Proposal::ReadIndex).await? else {
+        return Err(unexpected_answer());
+    };
+    ctx.raft
+        .wait(Some(ctx.request_timeout))
+        .applied_index_at_least(Some(index), "read barrier")
+        .await
+        .map(|_| ())
+        .map_err(|err| {
+            ProposeError::Unavailable(format!(
+                "this node has not caught up with the leader (index {index}): {err}"
+            ))
+        })
+}
+
+/// What the leader did with a proposal that succeeded.
+enum Done {
+    /// Committed and applied.
+    Applied(Applied),
+    /// The read index it named.
+    ReadIndex(u64),
+}
+
+fn unexpected_answer() -> ProposeError {
+    ProposeError::Unavailable("the leader answered a different question".to_string())
+}
+
+/// Has `proposal` carried out by the leader, wherever it is: locally, or forwarded, retrying
+/// while there is no leader or it cannot be reached, up to the request timeout.
+async fn to_leader(ctx: &NodeCtx, proposal: Proposal) -> Result<Done, ProposeError> {
     let deadline = Instant::now() + ctx.request_timeout;
     let mut last_problem = String::from("no leader has been elected");
     loop {
@@ -107,7 +149,8 @@ pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, Propos
                 .await
         };
         match reply {
-            Ok(ProposalReply::Applied(applied)) => return Ok(applied),
+            Ok(ProposalReply::Applied(applied)) => return Ok(Done::Applied(applied)),
+            Ok(ProposalReply::ReadIndex(index)) => return Ok(Done::ReadIndex(index)),
             Ok(ProposalReply::Refused(reason)) => return Err(ProposeError::Rejected(reason)),
             Ok(ProposalReply::Unavailable(reason)) => {
                 return Err(ProposeError::Unavailable(reason));
@@ -179,6 +222,7 @@ pub async fn execute(ctx: &NodeCtx, proposal: &Proposal, timeout: Duration) -> P
             },
             Proposal::Join { id, member } => join(ctx, *id, member.clone()).await,
             Proposal::Leave { id } => leave(ctx, *id).await,
+            Proposal::ReadIndex => read_index(ctx).await,
         }
     };
     match tokio::time::timeout(timeout, work).await {
@@ -188,6 +232,21 @@ pub async fn execute(ctx: &NodeCtx, proposal: &Proposal, timeout: Duration) -> P
              still be applied later, so check the state before retrying",
             timeout.as_secs_f64()
         )),
+    }
+}
+
+/// As leader: confirms leadership with a quorum, waits until this node has applied everything
+/// committed when it did, and names that index.
+async fn read_index(ctx: &NodeCtx) -> ProposalReply {
+    match ctx.raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
+        Ok(read) => ProposalReply::ReadIndex(read.index()),
+        Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(forward))) => {
+            let hint = forward
+                .leader_id
+                .and_then(|id| ctx.member_addr(id).map(|addr| (id, addr)));
+            ProposalReply::NotLeader(hint)
+        }
+        Err(err) => ProposalReply::Unavailable(format!("cannot confirm leadership: {err}")),
     }
 }
 

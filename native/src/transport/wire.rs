@@ -54,6 +54,9 @@ pub enum Proposal {
         /// The leaving node's Raft id.
         id: u64,
     },
+    /// Confirm leadership with a quorum and name the log index a read must see applied to
+    /// reflect every write acknowledged before it (Raft's read index).
+    ReadIndex,
 }
 
 /// What the leader (or a node that turned out not to be it) answers to a [`Proposal`].
@@ -63,6 +66,8 @@ pub enum ProposalReply {
     Applied(Applied),
     /// This node is not the leader; here is the leader it knows, if any (`(id, addr)`).
     NotLeader(Option<(u64, String)>),
+    /// The read index asked for: every write acknowledged so far is at or below it.
+    ReadIndex(u64),
     /// The request is wrong for the current state (unknown node, duplicate): a client error.
     Refused(String),
     /// The proposal may or may not commit (leader lost, timeout): the client may retry.
