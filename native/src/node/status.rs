@@ -96,14 +96,13 @@ fn raft_facts(ctx: &NodeCtx) -> RaftFacts {
 /// Each peer's address and whether the link from this node to it is up (1) or cut (0): the
 /// shape `POST /connections` takes.
 pub fn connections(ctx: &NodeCtx) -> BTreeMap<String, u8> {
-    let metrics = ctx.raft.metrics();
-    let metrics = metrics.borrow_watched();
-    metrics
-        .membership_config
-        .membership()
-        .nodes()
-        .filter(|(id, _)| **id != ctx.id)
-        .map(|(_, member)| (member.addr.clone(), u8::from(ctx.links.is_up(&member.addr))))
+    ctx.members()
+        .into_iter()
+        .filter(|(id, _)| *id != ctx.id)
+        .map(|(_, member)| {
+            let up = u8::from(ctx.links.is_up(&member.addr));
+            (member.addr, up)
+        })
         .collect()
 }
 
