@@ -147,6 +147,60 @@ impl Drop for Driver {
     }
 }
 
+impl Driver {
+    /// Starts chromedriver on a port the OS picks and returns it with that port. With
+    /// `--port=0` chromedriver takes a free IPv6 port and then tries the same number on IPv4,
+    /// which another process may hold ("IPv4 port not available. Exiting..."): then it starts
+    /// again, up to five times.
+    fn start() -> (Driver, u16) {
+        let mut said_before = Vec::new();
+        for _attempt in 0..5 {
+            let mut driver = Driver(
+                Command::new(CHROMEDRIVER)
+                    .arg("--port=0")
+                    .process_group(0)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("start chromedriver"),
+            );
+            match driver.port_it_says() {
+                Ok(port) => return (driver, port),
+                Err(lines) => said_before.push(lines),
+            }
+        }
+        panic!("chromedriver did not start in five attempts; it said: {said_before:?}");
+    }
+
+    /// Reads chromedriver's stdout until it names its port (`Err` with what it said if it exits
+    /// or stays silent for 20 s instead).
+    fn port_it_says(&mut self) -> Result<u16, Vec<String>> {
+        let stdout = self.0.stdout.take().expect("chromedriver's stdout");
+        let (said, heard) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Reads every line, so chromedriver never blocks on a full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = said.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut lines = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = heard.recv_timeout(left) else {
+                return Err(lines);
+            };
+            let port = line
+                .strip_prefix("ChromeDriver was started successfully on port ")
+                .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok());
+            if let Some(port) = port {
+                return Ok(port);
+            }
+            lines.push(line);
+        }
+    }
+}
+
 /// One test's browser: the server, chromedriver and a WebDriver session.
 pub struct Browser {
     server: Server,
@@ -185,39 +239,7 @@ impl Browser {
         let lock = ONE_BROWSER.lock().await;
         check_browser();
         let server = Server::start(dist());
-        // Port 0: chromedriver listens where the OS says, and tells us on its stdout.
-        let mut driver = Driver(
-            Command::new(CHROMEDRIVER)
-                .arg("--port=0")
-                .process_group(0)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start chromedriver"),
-        );
-        let stdout = driver.0.stdout.take().expect("chromedriver's stdout");
-        let (said, heard) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            // Reads every line, so chromedriver never blocks on a full pipe.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = said.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut lines = Vec::new();
-        let port = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(line) = heard.recv_timeout(left) else {
-                panic!("chromedriver did not say which port it listens on: {lines:?}");
-            };
-            let port = line
-                .strip_prefix("ChromeDriver was started successfully on port ")
-                .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok());
-            if let Some(port) = port {
-                break port;
-            }
-            lines.push(line);
-        };
+        let (driver, port) = Driver::start();
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
