@@ -11,11 +11,13 @@
 //! - [`node`]: one Raft member: openraft, its stores, proposals and status.
 //! - [`transport`]: outgoing Raft RPC over HTTP (binary bodies).
 //! - [`types`]: the openraft type config; [`store`]: durable storage.
-//! - [`links`]: which outgoing links are cut; [`addr`]: when two addresses name one node.
+//! - [`links`]: which outgoing links are cut; [`auth`]: tokens and signed peer messages;
+//!   [`addr`]: when two addresses name one node.
 #![deny(missing_docs)]
 
 pub mod addr;
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod entry;
 pub mod links;

@@ -13,6 +13,8 @@ use flotilla_core::raft::Member;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
+use crate::api::guard::ApiGuard;
+use crate::auth::ClusterSecret;
 use crate::node::NodeConfig;
 use crate::node::NodeError;
 use crate::node::RaftTiming;
@@ -68,6 +70,11 @@ pub struct SpawnSettings {
     pub timing: RaftTiming,
     /// How long client requests may wait.
     pub request_timeout: Duration,
+    /// The secret every spawned node signs its Raft messages with (the cluster name in each
+    /// signature keeps clusters apart).
+    pub secret: ClusterSecret,
+    /// Who may use the spawned nodes' public API (the entry point's own rules).
+    pub guard: ApiGuard,
 }
 
 /// One cluster as the entry point knows it.
@@ -304,8 +311,9 @@ impl Registry {
             timing: self.settings.timing,
             start: node.start.clone(),
             request_timeout: self.settings.request_timeout,
+            secret: Some(self.settings.secret.clone()),
         };
-        NodeServer::start(config, listener)
+        NodeServer::start(config, listener, &self.settings.guard)
             .await
             .map_err(|reason| RegistryError::NodeDidNotStart {
                 id: node.id,

@@ -11,6 +11,8 @@ use std::time::Duration;
 use flotilla_core::raft::Member;
 use tokio::net::TcpListener;
 
+use crate::auth::ApiToken;
+use crate::auth::ClusterSecret;
 use crate::cli::DemoArgs;
 use crate::cli::NodeArgs;
 use crate::entry::Entry;
@@ -37,6 +39,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         ));
     }
     let api_addr = SocketAddr::new(args.bind, args.port);
+    let access = args
+        .security
+        .access(&api_addr.to_string(), args.bind.is_loopback(), false)?;
     let listener = TcpListener::bind(api_addr).await.map_err(|err| {
         format!("cannot listen on {api_addr}: {err} (is another demo running? try --port)")
     })?;
@@ -58,6 +63,10 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         data_root: data_root.clone(),
         timing: args.timing.timing(),
         request_timeout: args.timing.request_timeout(),
+        // The demo's nodes all live here: a fresh secret per run, unless nodes of other
+        // processes are to join (then the operator gives them all the same one).
+        secret: access.secret.unwrap_or_else(ClusterSecret::random),
+        guard: access.guard,
     };
     let registry = Registry::new(settings);
     // The nodes' listeners are bound before anything starts, so a port in use is reported
@@ -144,6 +153,13 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
             args.listen
         ));
     }
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let access = args.security.access(&args.listen, loopback, true)?;
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
@@ -174,8 +190,9 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         timing: args.timing.timing(),
         start,
         request_timeout: args.timing.request_timeout(),
+        secret: access.secret.clone(),
     };
-    let node = NodeServer::start(config, listener)
+    let node = NodeServer::start(config, listener, &access.guard)
         .await
         .map_err(|err| err.to_string())?;
     println!(
@@ -191,7 +208,7 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
     if let Some(join) = &args.join {
         if node.started_fresh() {
             let joined = tokio::select! {
-                joined = join_cluster(join, &name, &host, port, args.capacity) => joined,
+                joined = join_cluster(join, &name, &host, port, args.capacity, access.guard.token()) => joined,
                 () = shutdown_signal() => Err("interrupted while joining".to_string()),
             };
             if let Err(err) = joined {
@@ -258,6 +275,7 @@ async fn join_cluster(
     host: &str,
     port: u16,
     capacity: u32,
+    token: Option<&ApiToken>,
 ) -> Result<(), Fatal> {
     let http = reqwest::Client::new();
     let body = serde_json::json!({
@@ -266,12 +284,11 @@ async fn join_cluster(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let answer = http
-            .post(format!("http://{join}/nodes"))
-            .json(&body)
-            .timeout(Duration::from_secs(20))
-            .send()
-            .await;
+        let mut request = http.post(format!("http://{join}/nodes")).json(&body);
+        if let Some(token) = token {
+            request = request.header(reqwest::header::AUTHORIZATION, token.bearer());
+        }
+        let answer = request.timeout(Duration::from_secs(20)).send().await;
         let problem = match answer {
             Ok(response) if response.status().is_success() => return Ok(()),
             Ok(response) => {

@@ -11,15 +11,19 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::api;
+use crate::api::guard::ApiGuard;
 use crate::node::Node;
 use crate::node::NodeConfig;
 use crate::node::NodeCtx;
 use crate::node::NodeError;
 
-/// A node's whole HTTP application: its public API and its Raft endpoints, with the middleware
-/// every server gets.
-pub fn app(ctx: Arc<NodeCtx>) -> Router {
-    api::layers::with_common_layers(api::node::router(ctx.clone()).merge(api::raft::router(ctx)))
+/// A node's whole HTTP application: its public API (writes behind `guard`'s token) and its Raft
+/// endpoints (signed with the cluster secret instead), with the middleware every server gets.
+pub fn app(ctx: Arc<NodeCtx>, guard: &ApiGuard) -> Router {
+    let public = guard.require_token(api::node::router(ctx.clone()));
+    guard.around(api::layers::with_common_layers(
+        public.merge(api::raft::router(ctx)),
+    ))
 }
 
 /// A running node and its server. Dropping it does not stop them: call
@@ -30,13 +34,17 @@ pub struct NodeServer {
 }
 
 impl NodeServer {
-    /// Starts the node (storage, Raft) and serves its HTTP API on `listener` until it is asked
-    /// to stop.
-    pub async fn start(config: NodeConfig, listener: TcpListener) -> Result<Self, NodeError> {
+    /// Starts the node (storage, Raft) and serves its HTTP API on `listener`, under `guard`'s
+    /// rules, until it is asked to stop.
+    pub async fn start(
+        config: NodeConfig,
+        listener: TcpListener,
+        guard: &ApiGuard,
+    ) -> Result<Self, NodeError> {
         let node = Node::start(config).await?;
         let ctx = node.ctx().clone();
         let until_stop = ctx.stopping().cancelled_owned();
-        let app = app(ctx.clone());
+        let app = app(ctx.clone(), guard);
         let server = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app)
                 .with_graceful_shutdown(until_stop)

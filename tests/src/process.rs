@@ -277,6 +277,65 @@ pub fn delete(addr: &str, path: &str, body: &Value) -> (u16, Value) {
     )
 }
 
+/// A whole answer: status (0 if none came), body as text, and headers (lower-case names).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status, 0 if the server did not answer.
+    pub status: u16,
+    /// The body as text.
+    pub text: String,
+    /// The headers, by lower-case name.
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+impl Reply {
+    /// The body as JSON (`Null` if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+}
+
+/// Sends `method` `http://{addr}{path}` with exactly these `headers` and `body` (no content type
+/// unless given): what an attacker or a browser on another site would send.
+pub fn send(
+    method: &str,
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Reply {
+    let mut request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(body.unwrap_or_default())
+        .expect("a valid request");
+    match agent().run(request) {
+        Ok(mut response) => Reply {
+            status: response.status().as_u16(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_string(),
+                        value.to_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect(),
+            text: response.body_mut().read_to_string().unwrap_or_default(),
+        },
+        Err(err) => Reply {
+            status: 0,
+            text: err.to_string(),
+            headers: Default::default(),
+        },
+    }
+}
+
 /// `POST`s headers announcing a body of `length` bytes with `Expect: 100-continue`, as curl does
 /// for large bodies, and sends the body only if the server says to continue. The status and
 /// JSON body of the final answer (status 0 if there is none).

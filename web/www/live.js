@@ -45,6 +45,29 @@ async function answer(response) {
   return body;
 }
 
+/** Where the page keeps the API token for this tab (never in the URL, gone with the tab). */
+const TOKEN_KEY = 'flotilla-token';
+
+/** POSTs `body` as JSON to `url` with the API token if the page has one; on a 401 asks the
+ *  user for the token (the server's --token) once and tries again. Resolves to the answer. */
+async function postJson(url, body) {
+  const send = () => {
+    const headers = { 'Content-Type': 'application/json' };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  };
+  let response = await send();
+  if (response.status === 401) {
+    const token = window.prompt('This cluster needs its API token (the server\'s --token) to change it:');
+    if (token) {
+      sessionStorage.setItem(TOKEN_KEY, token.trim());
+      response = await send();
+    }
+  }
+  return answer(response);
+}
+
 /** A report-shaped stand-in for member `id` at `addr`, which has not reported since the page
  *  connected: the field names of a node's report, with nothing known. */
 function placeholderReport(id, addr, cluster) {
@@ -280,7 +303,8 @@ export class LiveCluster {
   }
 
   /** Cuts (`up` false) or heals links: `changes` is a list of [from, to] node ids. Each
-   *  sending node gets one POST /connections with `{"<peer>": 0 | 1, …}`. */
+   *  sending node gets one `{"<peer>": 0 | 1, …}`, through the server the page follows
+   *  (POST clusters/ID/nodes/ADDR/connections, relayed to that node's /connections). */
   async setLinks(changes, up) {
     const bySender = new Map();
     for (const [from, to] of changes) {
@@ -288,11 +312,9 @@ export class LiveCluster {
       if (!bySender.has(addr)) bySender.set(addr, {});
       bySender.get(addr)[this.addrOf(to)] = up ? 1 : 0;
     }
-    await Promise.all([...bySender].map(([addr, body]) => fetch(`http://${addr}/connections`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    }).then(answer)));
+    const cluster = encodeURIComponent(this.cluster);
+    await Promise.all([...bySender].map(([addr, body]) => postJson(
+      this.url(`clusters/${cluster}/nodes/${encodeURIComponent(addr)}/connections`), body)));
   }
 
   /** Cuts or heals the link `from → to`, whichever it is not. */
@@ -327,11 +349,8 @@ export class LiveCluster {
 
   /** Creates a service (the seed's request) through the demo's entry point. */
   submitService(label, replicas) {
-    return fetch(this.url(`clusters/${encodeURIComponent(this.cluster)}/services`), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ container: { label }, replicas }),
-    }).then(answer).then((created) => {
+    return postJson(this.url(`clusters/${encodeURIComponent(this.cluster)}/services`),
+      { container: { label }, replicas }).then((created) => {
       this.panelsStale = true;
       return created;
     });

@@ -1,5 +1,6 @@
-//! What every HTTP server of the binary shares: the middleware (body limit, compression, CORS,
-//! deadline, tracing) and the JSON answers for unknown paths and methods.
+//! What every HTTP server of the binary shares: the middleware (body limit, compression,
+//! deadline, tracing) and the JSON answers for unknown paths and methods. Who may call a server
+//! (token, `Host`, CORS) is [`super::guard`]'s.
 
 use std::time::Duration;
 
@@ -8,7 +9,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::http::Uri;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -22,15 +22,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// with a precise 503, after the node's request timeout.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Middleware every server gets: JSON 404/405, body limit, compression, CORS (the browser
-/// page reads nodes' stats from another origin), a deadline and request tracing.
+/// Middleware every server gets: JSON 404/405, body limit, compression, a deadline and request
+/// tracing.
 pub fn with_common_layers(router: Router) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
-        .layer(CorsLayer::permissive())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_DEADLINE,

@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod error;
+pub mod guard;
 pub mod layers;
 pub mod node;
 pub mod raft;

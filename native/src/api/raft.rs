@@ -25,6 +25,8 @@ use openraft::raft::VoteRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use openraft_rt::WatchReceiver;
+
 use crate::node::NodeCtx;
 use crate::node::propose;
 use crate::transport::wire;
@@ -51,23 +53,38 @@ pub fn router(ctx: Arc<NodeCtx>) -> Router {
 /// Why a Raft message was refused before reaching Raft: a status and a reason.
 type Refusal = (StatusCode, String);
 
-/// Who sent a message: checks it comes from this node's cluster and returns the sender's id.
-fn sender(ctx: &NodeCtx, headers: &HeaderMap) -> Result<u64, Refusal> {
-    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
-    match header(wire::CLUSTER_HEADER) {
-        Some(cluster) if cluster == ctx.cluster => {}
-        other => {
-            let message = format!(
-                "this node belongs to cluster {:?}, the message to cluster {:?}",
-                ctx.cluster,
-                other.unwrap_or("")
-            );
-            return Err((StatusCode::FORBIDDEN, message));
-        }
+/// Highest term a message may carry: far beyond any real cluster's (a term a second for 10^11
+/// years), and low enough that openraft's `term + 1` can never overflow. A larger one can only
+/// come from a bug or an attacker, and would poison this node's persisted vote.
+pub const MAX_TERM: u64 = u64::MAX / 2;
+
+/// Who sent a message: checks its signature (the cluster's secret, this node's cluster, a
+/// fresh and unseen message) and returns the sender's id.
+fn sender(ctx: &NodeCtx, path: &str, headers: &HeaderMap, body: &[u8]) -> Result<u64, Refusal> {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    ctx.peers
+        .auth()
+        .verify("POST", path, header, body)
+        .map_err(|err| {
+            let status = if err.is_unauthenticated() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            tracing::warn!(%err, path, "refused a Raft message");
+            (status, err.to_string())
+        })
+}
+
+/// Refuses a message whose term is beyond [`MAX_TERM`].
+fn check_term(term: u64) -> Result<(), Refusal> {
+    if term > MAX_TERM {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("term {term} is beyond the highest this node accepts ({MAX_TERM})"),
+        ));
     }
-    header(wire::FROM_HEADER)
-        .and_then(|from| from.parse().ok())
-        .ok_or_else(|| (StatusCode::BAD_REQUEST, "missing sender header".to_string()))
+    Ok(())
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
@@ -91,37 +108,90 @@ fn reply<T: Serialize>(ctx: &NodeCtx, from: u64, value: &T) -> Response {
 /// Decodes the request, runs `handle` and replies: the shape shared by every Raft endpoint.
 async fn serve<Req, Resp, Fut>(
     ctx: Arc<NodeCtx>,
+    path: &str,
     headers: HeaderMap,
     body: Bytes,
-    handle: impl FnOnce(Arc<NodeCtx>, Req) -> Fut,
+    handle: impl FnOnce(Arc<NodeCtx>, u64, Req) -> Fut,
 ) -> Response
 where
-    Req: DeserializeOwned,
+    Req: DeserializeOwned + Checked,
     Resp: Serialize,
-    Fut: Future<Output = Resp>,
+    Fut: Future<Output = Result<Resp, Refusal>>,
 {
-    let from = match sender(&ctx, &headers) {
+    let from = match sender(&ctx, path, &headers, &body) {
         Ok(from) => from,
         Err(refusal) => return refusal.into_response(),
     };
-    let request = match decode::<Req>(&body) {
+    let request = match decode::<Req>(&body).and_then(|request| {
+        request.check()?;
+        Ok(request)
+    }) {
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(),
     };
-    let answer = handle(ctx.clone(), request).await;
-    reply(&ctx, from, &answer)
+    match handle(ctx.clone(), from, request).await {
+        Ok(answer) => reply(&ctx, from, &answer),
+        Err(refusal) => refusal.into_response(),
+    }
 }
+
+/// What a decoded message must satisfy before openraft sees it.
+trait Checked {
+    /// `Err` with a 400 when the message carries what openraft would choke on.
+    fn check(&self) -> Result<(), Refusal> {
+        Ok(())
+    }
+}
+
+impl Checked for AppendEntriesRequest<NativeTypes> {
+    fn check(&self) -> Result<(), Refusal> {
+        check_term(self.vote.leader_id.term)?;
+        for log_id in self.prev_log_id.iter().chain(self.leader_commit.iter()) {
+            check_term(log_id.leader_id.term)?;
+        }
+        for entry in &self.entries {
+            check_term(entry.log_id.leader_id.term)?;
+        }
+        Ok(())
+    }
+}
+
+impl Checked for VoteRequest<NativeTypes> {
+    fn check(&self) -> Result<(), Refusal> {
+        check_term(self.vote.leader_id.term)?;
+        match &self.last_log_id {
+            Some(log_id) => check_term(log_id.leader_id.term),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Checked for SnapshotMessage {
+    fn check(&self) -> Result<(), Refusal> {
+        let (vote, meta, _) = self;
+        check_term(vote.leader_id.term)?;
+        match &meta.last_log_id {
+            Some(log_id) => check_term(log_id.leader_id.term),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Checked for Proposal {}
+impl Checked for () {}
 
 async fn append(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) -> Response {
     serve(
         ctx,
+        wire::APPEND,
         headers,
         body,
-        |ctx, request: AppendEntriesRequest<NativeTypes>| async move {
-            ctx.raft
+        |ctx, _, request: AppendEntriesRequest<NativeTypes>| async move {
+            Ok(ctx
+                .raft
                 .append_entries(request)
                 .await
-                .map_err(|err| err.to_string())
+                .map_err(|err| err.to_string()))
         },
     )
     .await
@@ -130,10 +200,11 @@ async fn append(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes
 async fn vote(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) -> Response {
     serve(
         ctx,
+        wire::VOTE,
         headers,
         body,
-        |ctx, request: VoteRequest<NativeTypes>| async move {
-            ctx.raft.vote(request).await.map_err(|err| err.to_string())
+        |ctx, _, request: VoteRequest<NativeTypes>| async move {
+            Ok(ctx.raft.vote(request).await.map_err(|err| err.to_string()))
         },
     )
     .await
@@ -142,13 +213,15 @@ async fn vote(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) 
 async fn pre_vote(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) -> Response {
     serve(
         ctx,
+        wire::PRE_VOTE,
         headers,
         body,
-        |ctx, request: VoteRequest<NativeTypes>| async move {
-            ctx.raft
+        |ctx, _, request: VoteRequest<NativeTypes>| async move {
+            Ok(ctx
+                .raft
                 .pre_vote(request)
                 .await
-                .map_err(|err| err.to_string())
+                .map_err(|err| err.to_string()))
         },
     )
     .await
@@ -160,45 +233,68 @@ type SnapshotMessage = (VoteOf<NativeTypes>, SnapshotMetaOf<NativeTypes>, Vec<u8
 async fn snapshot(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) -> Response {
     serve(
         ctx,
+        wire::SNAPSHOT,
         headers,
         body,
-        |ctx, (vote, meta, data): SnapshotMessage| async move {
+        |ctx, _, (vote, meta, data): SnapshotMessage| async move {
             let snapshot = SnapshotOf::<NativeTypes, Cursor<Vec<u8>>> {
                 meta,
                 snapshot: Cursor::new(data),
             };
-            ctx.raft
+            Ok(ctx
+                .raft
                 .install_full_snapshot(vote, snapshot)
                 .await
-                .map_err(|err| err.to_string())
+                .map_err(|err| err.to_string()))
         },
     )
     .await
 }
 
 async fn propose(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) -> Response {
-    serve(ctx, headers, body, |ctx, proposal: Proposal| async move {
-        propose::execute(&ctx, &proposal, ctx.request_timeout).await
-    })
+    serve(
+        ctx,
+        wire::PROPOSE,
+        headers,
+        body,
+        |ctx, _, proposal: Proposal| async move {
+            Ok(propose::execute(&ctx, &proposal, ctx.request_timeout).await)
+        },
+    )
     .await
 }
 
 async fn ping(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) -> Response {
-    // A joining node is asked before it is a member, so its cluster header is not checked
-    // against a membership; its cluster name still must match.
-    serve(ctx, headers, body, |ctx, (): ()| async move {
-        wire::Identity {
-            id: ctx.id,
-            cluster: ctx.cluster.clone(),
-            name: ctx.name.clone(),
-            belongs: !ctx.members().is_empty(),
-        }
-    })
+    // A joining node is asked before it is a member: the message must still be signed with
+    // this cluster's secret, so a node only ever joins the cluster whose secret it holds.
+    serve(
+        ctx,
+        wire::PING,
+        headers,
+        body,
+        |ctx, _, (): ()| async move {
+            Ok(wire::Identity {
+                id: ctx.id,
+                cluster: ctx.cluster.clone(),
+                name: ctx.name.clone(),
+                belongs: !ctx.members().is_empty(),
+            })
+        },
+    )
     .await
 }
 
 async fn leave(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) -> Response {
-    serve(ctx, headers, body, |ctx, (): ()| async move {
+    serve(ctx, wire::LEAVE, headers, body, |ctx, from, (): ()| async move {
+        // Only the leader removes members: a member that is not (or no longer) the leader this
+        // node follows cannot make it stop.
+        let leader = ctx.raft.metrics().borrow_watched().current_leader;
+        if leader != Some(from) {
+            return Err((
+                StatusCode::FORBIDDEN,
+                format!("only this node's leader may remove it; {from} is not its leader ({leader:?})"),
+            ));
+        }
         tracing::info!(id = ctx.id, "removed from the cluster: shutting down");
         // Stop a moment later, so this answer still goes out.
         let stopping = ctx.clone();
@@ -206,6 +302,7 @@ async fn leave(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes)
             tokio::time::sleep(Duration::from_millis(100)).await;
             stopping.request_stop();
         });
+        Ok(())
     })
     .await
 }

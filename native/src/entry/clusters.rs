@@ -1,6 +1,8 @@
 //! Cluster management on the entry point: starting a new cluster of in-process nodes
 //! (`POST /clusters`), adding a node — spawned here or already running — (`POST
-//! /clusters/:id/nodes`) and removing one (`DELETE /clusters/:id/nodes`).
+//! /clusters/:id/nodes`), removing one (`DELETE /clusters/:id/nodes`) and cutting or healing
+//! a node's links (`POST /clusters/:id/nodes/:addr/connections`, so the page changes links
+//! through the server that served it, never straight across origins).
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use axum::response::Response;
 use flotilla_core::raft::Member;
 use serde_json::json;
 
+use super::forward::READ_TIMEOUT;
 use super::parse::parse_cluster_request;
 use super::state::Entry;
 use crate::addr::is_this_machine;
@@ -156,4 +159,32 @@ pub async fn remove_node(
         entry.registry.forget_node(&id, &member).await;
     }
     Ok(response)
+}
+
+/// `POST /clusters/:id/nodes/:addr/connections` `{"host:port": 0 | 1, …}`: relays to the node at
+/// `addr`'s own `/connections`, and answers what it answers.
+pub async fn set_node_connections(
+    State(entry): State<Arc<Entry>>,
+    Path((id, addr)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let known = entry.registry.addrs(&id).await?;
+    let Some(member) = known.iter().find(|known| same_addr(known, &addr)).cloned() else {
+        return Err(ApiError::not_found(format!(
+            "no node of cluster {id:?} serves at {addr}; its nodes are {known:?}"
+        )));
+    };
+    // Only the node named: a relay's fallback to another node would change the wrong links.
+    let (status, answer) = entry
+        .nodes
+        .call(
+            &member,
+            Method::POST,
+            "/connections",
+            Some(&body),
+            READ_TIMEOUT,
+        )
+        .await
+        .map_err(|problem| ApiError::bad_gateway(format!("{member} did not answer: {problem}")))?;
+    Ok((status, Json(answer)).into_response())
 }

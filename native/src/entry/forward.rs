@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use flotilla_core::raft::status;
 
 use crate::api::ApiError;
+use crate::auth::ApiToken;
 use crate::node::status::NodeStats;
 
 /// How long the entry point waits for a node to answer a read.
@@ -35,16 +36,21 @@ pub struct ClaimedLeader {
     pub id: u64,
 }
 
-/// A client of nodes' public API over one connection pool. Cloning shares the pool.
+/// A client of nodes' public API over one connection pool, presenting the token nodes want
+/// for writes. Cloning shares the pool.
 #[derive(Clone, Debug, Default)]
 pub struct NodeClient {
     http: reqwest::Client,
+    token: Option<ApiToken>,
 }
 
 impl NodeClient {
-    /// A client with a fresh connection pool.
-    pub fn new() -> Self {
-        NodeClient::default()
+    /// A client with a fresh connection pool that sends `token` with its writes.
+    pub fn new(token: Option<ApiToken>) -> Self {
+        NodeClient {
+            http: reqwest::Client::default(),
+            token,
+        }
     }
 
     /// Sends a JSON request to a node's public API; `Err` if the node did not answer at all.
@@ -58,10 +64,15 @@ impl NodeClient {
     ) -> Result<(StatusCode, Value), String> {
         let mut request = self
             .http
-            .request(method, format!("http://{addr}{path}"))
+            .request(method.clone(), format!("http://{addr}{path}"))
             .timeout(timeout);
         if let Some(body) = body {
             request = request.json(body);
+        }
+        if let Some(token) = &self.token
+            && method_changes_state(&method)
+        {
+            request = request.header(reqwest::header::AUTHORIZATION, token.bearer());
         }
         let response = request.send().await.map_err(|err| err.to_string())?;
         let status =
@@ -124,6 +135,11 @@ impl NodeClient {
         stats.sort_by(|a, b| a.0.cmp(&b.0));
         stats
     }
+}
+
+/// Whether a request with `method` changes something (and so needs the token).
+fn method_changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// The node that claims leadership in the highest term, among those that answered (core's

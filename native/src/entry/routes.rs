@@ -11,6 +11,7 @@ use tower_http::services::ServeDir;
 use super::clusters::add_node;
 use super::clusters::create_cluster;
 use super::clusters::remove_node;
+use super::clusters::set_node_connections;
 use super::live::cluster_events;
 use super::services::create_services;
 use super::services::delete_service;
@@ -53,8 +54,14 @@ pub fn router(entry: Arc<Entry>) -> Router {
             "/clusters/{id}/nodes",
             get(cluster_nodes).post(add_node).delete(remove_node),
         )
-        .with_state(entry);
-    let app = with_common_layers(api);
+        .route(
+            "/clusters/{id}/nodes/{addr}/connections",
+            post(set_node_connections),
+        )
+        .with_state(entry.clone());
+    let app = with_common_layers(entry.guard.require_token(api));
     // Unknown API paths answer JSON 404s; everything else may be a file of the page.
-    Router::new().merge(app).fallback_service(page)
+    entry
+        .guard
+        .around(Router::new().merge(app).fallback_service(page))
 }

@@ -14,6 +14,7 @@ use super::forward::AddressedStats;
 use super::forward::NodeClient;
 use super::forward::leader_of;
 use crate::api::ApiError;
+use crate::api::guard::ApiGuard;
 use crate::api::streams::CLUSTER_EVENT_STREAMS;
 use crate::api::streams::StreamLimit;
 use crate::registry::Registry;
@@ -32,6 +33,8 @@ pub struct Entry {
     pub advertise_host: String,
     /// The client nodes are reached with.
     pub nodes: NodeClient,
+    /// Who may use the entry point (and the nodes it spawns): token, hosts, CORS.
+    pub guard: ApiGuard,
     /// Cancelled when the demo stops, ending the event streams it serves.
     closing: CancellationToken,
     /// The cluster event streams open now, and how many may be.
@@ -39,13 +42,17 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// An entry point over `registry`, serving the page from `web_dir`.
+    /// An entry point over `registry`, serving the page from `web_dir`, under the rules the
+    /// registry gives its nodes.
     pub fn new(registry: Registry, web_dir: PathBuf, advertise_host: String) -> Self {
+        let guard = registry.settings.guard.clone();
+        let nodes = NodeClient::new(guard.token().cloned());
         Entry {
             registry,
             web_dir,
             advertise_host,
-            nodes: NodeClient::new(),
+            nodes,
+            guard,
             closing: CancellationToken::new(),
             event_streams: StreamLimit::new(CLUSTER_EVENT_STREAMS),
         }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use flotilla_core::raft::Member;
 
+use crate::auth::ClusterSecret;
+
 use super::timing::RaftTiming;
 
 /// Capacity a node gets when nobody says (on the command line or in a request).
@@ -36,6 +38,9 @@ pub struct NodeConfig {
     pub capacity: u32,
     /// The cluster's name; nodes refuse Raft messages from other clusters.
     pub cluster: String,
+    /// The secret the cluster's nodes sign their messages with. `None` only on an insecure
+    /// loopback node: then any local process that names the cluster is believed.
+    pub secret: Option<ClusterSecret>,
     /// Where the node keeps its log, vote and snapshots.
     pub data_dir: PathBuf,
     /// Raft timing.

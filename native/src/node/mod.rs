@@ -32,6 +32,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::PeerAuth;
 use crate::links::Links;
 use crate::transport::PeerClient;
 use crate::transport::network::HttpNetwork;
@@ -72,7 +73,8 @@ impl Node {
         let fresh = log.vote().is_none() && log.last_index() == 0;
 
         let links = Links::default();
-        let peers = PeerClient::new(config.id, &config.cluster, links.clone());
+        let auth = Arc::new(PeerAuth::new(&config.cluster, config.secret.clone()));
+        let peers = PeerClient::new(config.id, auth, links.clone());
         let network = HttpNetwork::new(config.id, peers.clone());
         let raft = NativeRaft::new(
             config.id,

@@ -1,12 +1,14 @@
 //! [`PeerClient`]: sends binary requests to other nodes over pooled HTTP connections, unless
 //! the link to them is cut.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::wire;
+use crate::auth::PeerAuth;
 use crate::links::Links;
 
 /// Why a call to a peer got no usable answer.
@@ -39,18 +41,19 @@ pub enum CallError {
     },
 }
 
-/// A handle for calling peers: one shared connection pool, this node's identity and its links.
+/// A handle for calling peers: one shared connection pool, this node's identity, the cluster's
+/// message authentication and its links.
 #[derive(Clone, Debug)]
 pub struct PeerClient {
     http: reqwest::Client,
     from: u64,
-    cluster: String,
+    auth: Arc<PeerAuth>,
     links: Links,
 }
 
 impl PeerClient {
-    /// A client speaking for node `from` of `cluster`, honouring `links`.
-    pub fn new(from: u64, cluster: &str, links: Links) -> Self {
+    /// A client speaking for node `from`, signing with `auth`, honouring `links`.
+    pub fn new(from: u64, auth: Arc<PeerAuth>, links: Links) -> Self {
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true)
@@ -59,9 +62,14 @@ impl PeerClient {
         PeerClient {
             http,
             from,
-            cluster: cluster.to_string(),
+            auth,
             links,
         }
+    }
+
+    /// How this node's cluster signs and checks its messages.
+    pub fn auth(&self) -> &PeerAuth {
+        &self.auth
     }
 
     /// This node's links (the table the client consults).
@@ -89,11 +97,11 @@ impl PeerClient {
             reason,
         };
         let body = wire::encode(request).map_err(refused)?;
-        let response = self
-            .http
-            .post(format!("http://{addr}{path}"))
-            .header(wire::CLUSTER_HEADER, &self.cluster)
-            .header(wire::FROM_HEADER, self.from.to_string())
+        let mut post = self.http.post(format!("http://{addr}{path}"));
+        for (name, value) in self.auth.sign("POST", path, self.from, &body).headers {
+            post = post.header(name, value);
+        }
+        let response = post
             .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
             .timeout(timeout)
             .body(body)

@@ -11,10 +11,6 @@ use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Header naming the cluster the sender belongs to; a node refuses other clusters' messages.
-pub const CLUSTER_HEADER: &str = "x-flotilla-cluster";
-/// Header carrying the sender's node id, so the receiver knows where its answer goes.
-pub const FROM_HEADER: &str = "x-flotilla-from";
 /// Content type of binary bodies.
 pub const CONTENT_TYPE: &str = "application/x-flotilla-postcard";
 

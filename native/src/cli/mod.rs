@@ -1,4 +1,7 @@
-//! The command line: `flotilla demo` and `flotilla node`, with every flag explained.
+//! The command line: `flotilla demo` and `flotilla node`, with every flag explained (the
+//! security flags both share are in [`security`]).
+
+pub mod security;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -7,6 +10,9 @@ use std::time::Duration;
 use clap::Args;
 use clap::Parser;
 use clap::Subcommand;
+
+pub use security::Access;
+pub use security::SecurityArgs;
 
 use crate::node::DEFAULT_CAPACITY;
 use crate::node::RaftTiming;
@@ -106,6 +112,9 @@ pub struct DemoArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub timing: TimingArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub security: SecurityArgs,
 }
 
 /// Flags of `flotilla node`.
@@ -147,6 +156,9 @@ pub struct NodeArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub timing: TimingArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub security: SecurityArgs,
 }
 
 #[cfg(test)]

@@ -1,0 +1,471 @@
+//! Security, end to end against real processes: each attack a stranger could make on an
+//! unprotected cluster, refused — writes without the token, Raft messages without the
+//! cluster's secret (stopping a node, proposing commands, poisoning terms, replays), joining a
+//! cluster whose secret a node lacks, pages on other sites (content type, CORS, DNS rebinding),
+//! and listening beyond loopback unprotected.
+
+use std::time::Duration;
+
+use flotilla::auth::ClusterSecret;
+use flotilla::auth::PeerAuth;
+use flotilla::transport::wire;
+use flotilla::types::NativeTypes;
+use flotilla_core::raft::Vote;
+use flotilla_tests::process::Proc;
+use flotilla_tests::process::Reply;
+use flotilla_tests::process::get;
+use flotilla_tests::process::poll;
+use flotilla_tests::process::send;
+use flotilla_tests::process::wait_for;
+use openraft::raft::VoteRequest;
+use serde_json::Value;
+use serde_json::json;
+
+const TOKEN: &str = "test-token-0123456789";
+const SECRET: &str = "test-secret-0123456789";
+
+fn json_headers(token: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut headers = vec![("content-type", "application/json".to_string())];
+    if let Some(token) = token {
+        headers.push(("authorization", format!("Bearer {token}")));
+    }
+    headers
+}
+
+/// POSTs (or another method) JSON `body` to `addr` `path` with `token` if any.
+fn write(method: &str, addr: &str, path: &str, body: &Value, token: Option<&str>) -> Reply {
+    let headers = json_headers(token);
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    send(
+        method,
+        addr,
+        path,
+        &headers,
+        Some(body.to_string().into_bytes()),
+    )
+}
+
+/// A demo with `extra` flags, on ports the OS picks: the process, its API and node addresses.
+fn demo(extra: &[&str], dir: &tempfile::TempDir) -> (Proc, String, Vec<String>) {
+    let mut args = vec!["demo", "--port", "0", "--nodes", "3"];
+    args.extend(extra);
+    let (proc, bound) = Proc::start_on_free_ports(&args, dir.path(), "demo");
+    let nodes = (1..=3)
+        .map(|n| bound["nodes"][n.to_string()].as_str().unwrap().to_string())
+        .collect();
+    let api = proc.addr.clone();
+    wait_for(Duration::from_secs(20), "a leader", || {
+        let (_, state) = get(&api, "/clusters/0/stats");
+        state["leader"].is_object().then_some(())
+    });
+    (proc, api, nodes)
+}
+
+fn assert_refused(reply: &Reply, status: u16, what: &str) {
+    assert_eq!(reply.status, status, "{what}: {reply:?}");
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{what}: a JSON error expected: {reply:?}"
+    );
+}
+
+fn service_count(api: &str) -> usize {
+    let (_, services) = get(api, "/clusters/0/services");
+    services["services"].as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn with_a_token_every_write_needs_it_and_reads_stay_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (demo, api, nodes) = demo(&["--token", TOKEN], &dir);
+    let create = json!({"container": {"uniq_id": 0, "label": "web"}, "replicas": 3});
+
+    // Every kind of write, without the token and with a wrong one: 401, nothing changes.
+    let attempts: Vec<(&str, &str, &str, Value)> = vec![
+        ("POST", api.as_str(), "/clusters/0/service", create.clone()),
+        ("POST", api.as_str(), "/clusters", json!({"port": 1})),
+        (
+            "POST",
+            api.as_str(),
+            "/clusters/0/nodes",
+            json!({"host": "localhost", "port": 1, "spawn": true}),
+        ),
+        (
+            "DELETE",
+            api.as_str(),
+            "/clusters/0/nodes",
+            json!({"host": "localhost", "port": nodes[0].rsplit_once(':').unwrap().1}),
+        ),
+        (
+            "POST",
+            nodes[1].as_str(),
+            "/connections",
+            json!({ nodes[0].clone(): 0 }),
+        ),
+        ("POST", nodes[1].as_str(), "/service", create.clone()),
+        (
+            "POST",
+            nodes[1].as_str(),
+            "/nodes",
+            json!({"host": "localhost", "port": 1, "spawn": false}),
+        ),
+    ];
+    for (method, addr, path, body) in &attempts {
+        for token in [None, Some("wrong-token-0123456789")] {
+            let reply = write(method, addr, path, body, token);
+            assert_refused(
+                &reply,
+                401,
+                &format!("{method} {addr}{path} with {token:?}"),
+            );
+            assert!(
+                reply
+                    .headers
+                    .get("www-authenticate")
+                    .is_some_and(|v| v.starts_with("Bearer"))
+            );
+        }
+    }
+    assert_eq!(service_count(&api), 0);
+    let (_, connections) = get(&nodes[1], "/connections");
+    assert!(
+        connections
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|up| *up == json!(1)),
+        "{connections}"
+    );
+    let (_, clusters) = get(&api, "/clusters");
+    assert_eq!(
+        clusters["clusters"].as_array().unwrap().len(),
+        1,
+        "{clusters}"
+    );
+
+    // Reads need nothing; writes with the token work, through the entry point and a node.
+    assert_eq!(get(&api, "/clusters/0/stats").0, 200);
+    assert_eq!(get(&nodes[2], "/stats").0, 200);
+    let created = write("POST", &api, "/clusters/0/service", &create, Some(TOKEN));
+    assert_eq!(created.status, 201, "{created:?}");
+    let cut = write(
+        "POST",
+        &api,
+        &format!("/clusters/0/nodes/{}/connections", nodes[1]),
+        &json!({ nodes[0].clone(): 0 }),
+        Some(TOKEN),
+    );
+    assert_eq!(cut.status, 200, "{cut:?}");
+    let (_, connections) = get(&nodes[1], "/connections");
+    assert_eq!(connections[&nodes[0]], json!(0), "{connections}");
+    assert_eq!(service_count(&api), 1);
+    drop(demo);
+}
+
+/// A Raft message to `addr`, signed as node `from` of `cluster` with `secret` (unsigned: only
+/// the cluster and sender headers, as before clusters had secrets).
+fn raft(
+    addr: &str,
+    path: &str,
+    cluster: &str,
+    secret: Option<&str>,
+    from: u64,
+    body: Vec<u8>,
+) -> Reply {
+    let auth = PeerAuth::new(
+        cluster,
+        secret.map(|s| ClusterSecret::new(s, "test").unwrap()),
+    );
+    let signed = auth.sign("POST", path, from, &body);
+    raft_with(addr, path, &signed.headers, body)
+}
+
+fn raft_with(addr: &str, path: &str, headers: &[(&'static str, String)], body: Vec<u8>) -> Reply {
+    let mut all: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    all.push(("content-type", wire::CONTENT_TYPE));
+    send("POST", addr, path, &all, Some(body))
+}
+
+fn vote_request(term: u64, candidate: u64) -> Vec<u8> {
+    let request = VoteRequest::<NativeTypes>::new(Vote::new(term, candidate), None);
+    wire::encode(&request).unwrap().to_vec()
+}
+
+#[test]
+fn raft_endpoints_accept_only_fresh_messages_signed_with_the_cluster_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("n1");
+    let (mut node, _) = Proc::start_on_free_ports(
+        &[
+            "node",
+            "--id",
+            "1",
+            "--listen",
+            "localhost:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--cluster-secret",
+            SECRET,
+        ],
+        dir.path(),
+        "n1",
+    );
+    let addr = node.addr.clone();
+    let term = || get(&addr, "/stats").1["term"].as_u64().unwrap_or(0);
+    wait_for(Duration::from_secs(20), "n1 to lead", || {
+        (get(&addr, "/stats").1["role"] == "leader").then_some(())
+    });
+    let term_before = term();
+
+    // A stranger (no secret, or a wrong one) cannot stop the node, propose, vote or append.
+    let leave = wire::encode(&()).unwrap().to_vec();
+    for secret in [None, Some("not-the-secret-0123456789")] {
+        let reply = raft(&addr, wire::LEAVE, "0", secret, 2, leave.clone());
+        assert_eq!(reply.status, 401, "{reply:?}");
+        let internal = wire::encode(&wire::Proposal::Leave { id: 1 })
+            .unwrap()
+            .to_vec();
+        let reply = raft(&addr, wire::PROPOSE, "0", secret, 2, internal);
+        assert_eq!(reply.status, 401, "{reply:?}");
+        let reply = raft(
+            &addr,
+            wire::VOTE,
+            "0",
+            secret,
+            2,
+            vote_request(u64::MAX - 1, 2),
+        );
+        assert_eq!(reply.status, 401, "{reply:?}");
+    }
+    // Another cluster's message is refused even with the same secret.
+    let reply = raft(
+        &addr,
+        wire::VOTE,
+        "other",
+        Some(SECRET),
+        2,
+        vote_request(term_before + 1, 2),
+    );
+    assert_eq!(reply.status, 403, "{reply:?}");
+
+    // Even a holder of the secret cannot poison the term with one openraft would overflow on.
+    let reply = raft(
+        &addr,
+        wire::VOTE,
+        "0",
+        Some(SECRET),
+        2,
+        vote_request(u64::MAX - 1, 2),
+    );
+    assert_eq!(reply.status, 400, "{reply:?}");
+    // Nor stop the node unless it is the node's leader (here the node leads itself).
+    let reply = raft(&addr, wire::LEAVE, "0", Some(SECRET), 2, leave.clone());
+    assert_eq!(reply.status, 403, "{reply:?}");
+
+    // A signed message is accepted once: a captured copy replayed is refused.
+    let auth = PeerAuth::new("0", Some(ClusterSecret::new(SECRET, "test").unwrap()));
+    let ping = wire::encode(&()).unwrap().to_vec();
+    let signed = auth.sign("POST", wire::PING, 2, &ping);
+    assert_eq!(
+        raft_with(&addr, wire::PING, &signed.headers, ping.clone()).status,
+        200
+    );
+    let replayed = raft_with(&addr, wire::PING, &signed.headers, ping);
+    assert_eq!(replayed.status, 401, "{replayed:?}");
+    assert!(replayed.text.contains("already received"), "{replayed:?}");
+
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(node.is_running(), "the node stopped:\n{}", node.log());
+    assert_eq!(get(&addr, "/stats").1["role"], "leader");
+    assert_eq!(term(), term_before, "the term moved");
+}
+
+#[test]
+fn a_node_joins_only_a_cluster_whose_secret_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, api, _) = demo(&["--cluster-secret", SECRET], &dir);
+    let start_node = |id: &str, secret: &str| {
+        let data = dir.path().join(format!("node-{id}"));
+        let (node, _) = Proc::start_on_free_ports(
+            &[
+                "node",
+                "--id",
+                id,
+                "--listen",
+                "localhost:0",
+                "--await-join",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--cluster-secret",
+                secret,
+            ],
+            dir.path(),
+            &format!("node-{id}"),
+        );
+        let port = node.addr.rsplit_once(':').unwrap().1.to_string();
+        (node, port)
+    };
+    let add = |port: &str| {
+        write(
+            "POST",
+            &api,
+            "/clusters/0/nodes",
+            &json!({"host": "localhost", "port": port.parse::<u16>().unwrap(), "spawn": false}),
+            None,
+        )
+    };
+
+    let (stranger, port) = start_node("21", "another-secret-0123456789");
+    let refused = add(&port);
+    assert!(
+        refused.status >= 400 && refused.status < 600 && refused.status != 201,
+        "{refused:?}"
+    );
+    assert!(refused.json()["error"].is_string(), "{refused:?}");
+    let (_, state) = get(&api, "/clusters/0/stats");
+    assert_eq!(state["nodes"].as_array().unwrap().len(), 3, "{state}");
+    let (_, stats) = get(&stranger.addr, "/stats");
+    assert!(
+        stats["members"].as_object().is_none_or(|m| m.is_empty()),
+        "{stats}"
+    );
+
+    let (member, port) = start_node("22", SECRET);
+    let added = add(&port);
+    assert_eq!(added.status, 201, "{added:?}\n{}", member.log());
+    wait_for(Duration::from_secs(10), "the new node to follow", || {
+        let (_, stats) = get(&member.addr, "/stats");
+        (stats["role"] == "follower").then_some(())
+    });
+}
+
+#[test]
+fn pages_on_other_sites_cannot_change_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, api, nodes) = demo(&["--cors-origin", "http://page.example:8080"], &dir);
+    let create = json!({"container": {"label": "web"}, "replicas": 1}).to_string();
+
+    // A plain form post (what any site may send without asking): refused, nothing created.
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let headers: Vec<(&str, &str)> =
+            content_type.iter().map(|t| ("content-type", *t)).collect();
+        let reply = send(
+            "POST",
+            &api,
+            "/clusters/0/service",
+            &headers,
+            Some(create.clone().into_bytes()),
+        );
+        assert_refused(&reply, 415, &format!("{content_type:?}"));
+    }
+    assert_eq!(service_count(&api), 0);
+
+    // CORS: a site not named gets no permission; the named one does.
+    let preflight = |origin: &str, addr: &str| {
+        send(
+            "OPTIONS",
+            addr,
+            "/clusters/0/service",
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type"),
+            ],
+            None,
+        )
+    };
+    let evil = preflight("http://evil.example", &api);
+    assert!(
+        !evil.headers.contains_key("access-control-allow-origin"),
+        "{evil:?}"
+    );
+    let named = preflight("http://page.example:8080", &api);
+    assert_eq!(
+        named
+            .headers
+            .get("access-control-allow-origin")
+            .map(String::as_str),
+        Some("http://page.example:8080"),
+        "{named:?}"
+    );
+    let on_node = preflight("http://evil.example", &nodes[0]);
+    assert!(
+        !on_node.headers.contains_key("access-control-allow-origin"),
+        "{on_node:?}"
+    );
+
+    // DNS rebinding: a request naming another host is refused; loopback names are served.
+    for addr in [&api, &nodes[0]] {
+        let port = addr.rsplit_once(':').unwrap().1;
+        let rebound = send(
+            "GET",
+            addr,
+            "/stats",
+            &[("host", &format!("evil.example:{port}"))],
+            None,
+        );
+        assert_refused(&rebound, 403, "a rebound Host");
+        for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+            let served = send("GET", addr, "/clusters", &[("host", &host)], None);
+            assert_ne!(served.status, 403, "{host}: {served:?}");
+        }
+    }
+}
+
+#[test]
+fn listening_beyond_loopback_needs_a_token_and_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut proc = Proc::start(args, "", dir.path(), "refused");
+        let code = proc.wait_exit(Duration::from_secs(20));
+        (code, proc.log())
+    };
+    let (code, log) = run(&["demo", "--bind", "0.0.0.0", "--port", "0"]);
+    assert!(code.is_some_and(|c| c != 0), "{code:?} {log}");
+    assert!(
+        log.contains("--token") && log.contains("--insecure"),
+        "{log}"
+    );
+    let (code, log) = run(&[
+        "node",
+        "--id",
+        "1",
+        "--listen",
+        "192.0.2.1:0",
+        "--token",
+        TOKEN,
+    ]);
+    assert!(code.is_some_and(|c| c != 0), "{code:?} {log}");
+    assert!(log.contains("--cluster-secret"), "{log}");
+    let (code, log) = run(&["demo", "--port", "0", "--token", "short"]);
+    assert!(code.is_some_and(|c| c != 0), "{code:?} {log}");
+    assert!(log.contains("at least 16"), "{log}");
+
+    // --insecure starts anyway.
+    let (mut insecure, _) = Proc::start_on_free_ports(
+        &[
+            "demo",
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--insecure",
+            "--nodes",
+            "1",
+        ],
+        dir.path(),
+        "insecure",
+    );
+    assert!(
+        poll(Duration::from_secs(5), || insecure
+            .is_running()
+            .then_some(()))
+        .is_some()
+    );
+}
