@@ -289,6 +289,12 @@ impl Browser {
             .expect("size the window");
     }
 
+    /// The origin the page is served from (`http://127.0.0.1:PORT`): what a server must allow
+    /// (`--cors-origin`) for the page to call it from here.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.server.port)
+    }
+
     /// Opens the page with `query` and waits for its hook.
     pub async fn load(&self, query: &str) {
         self.load_url(&self.server.url(query)).await;

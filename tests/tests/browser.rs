@@ -487,9 +487,15 @@ async fn press(browser: &Browser, key: &str) {
 #[tokio::test(flavor = "current_thread")]
 async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service() {
     let data = tempfile::tempdir().expect("temp dir");
+    let browser = Browser::open().await;
+    // The page is also served from the tests' own server (another origin) at the end: the demo
+    // lets that origin call it, as an operator hosting the page elsewhere would.
+    let origin = browser.origin();
     let (demo, _) = Proc::start_on_free_ports(
         &[
             "demo",
+            "--cors-origin",
+            &origin,
             "--port",
             "0",
             "--nodes",
@@ -503,7 +509,6 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
         "demo",
     );
     let api = &demo.addr;
-    let browser = Browser::open().await;
     // The page the demo serves, following its cluster "0".
     browser.load_url(&format!("http://{api}/?live=0")).await;
     assert_eq!(
