@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -49,6 +50,19 @@ pub enum RegistryError {
         /// What the operating system said.
         reason: std::io::Error,
     },
+    /// A port a request asked to spawn a node on is outside the allowed range.
+    #[error(
+        "port {port} is outside the ports this server may start nodes on, {first}-{last} \
+         (--spawn-ports)"
+    )]
+    PortNotAllowed {
+        /// The port asked for.
+        port: u32,
+        /// The first allowed.
+        first: u16,
+        /// The last allowed.
+        last: u16,
+    },
     /// A node did not start.
     #[error("node {id} did not start: {reason}")]
     NodeDidNotStart {
@@ -75,6 +89,9 @@ pub struct SpawnSettings {
     pub secret: ClusterSecret,
     /// Who may use the spawned nodes' public API (the entry point's own rules).
     pub guard: ApiGuard,
+    /// The ports a client's request may have nodes started on (the founding nodes of the
+    /// demo's own cluster are the operator's choice and not held to it).
+    pub spawn_ports: RangeInclusive<u16>,
 }
 
 /// One cluster as the entry point knows it.
@@ -137,6 +154,22 @@ impl Registry {
             settings,
             clusters: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// `Ok` if a request may start `count` nodes on the consecutive ports from `first`.
+    pub fn check_spawn_ports(&self, first: u16, count: u16) -> Result<(), RegistryError> {
+        let allowed = &self.settings.spawn_ports;
+        let last = u32::from(first) + u32::from(count.max(1)) - 1;
+        for port in [u32::from(first), last] {
+            if !u16::try_from(port).is_ok_and(|port| allowed.contains(&port)) {
+                return Err(RegistryError::PortNotAllowed {
+                    port,
+                    first: *allowed.start(),
+                    last: *allowed.end(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The cluster ids and their known node addresses.

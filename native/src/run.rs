@@ -67,6 +67,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         // processes are to join (then the operator gives them all the same one).
         secret: access.secret.unwrap_or_else(ClusterSecret::random),
         guard: access.guard,
+        spawn_ports: args.spawn_ports.clone(),
     };
     let registry = Registry::new(settings);
     // The nodes' listeners are bound before anything starts, so a port in use is reported

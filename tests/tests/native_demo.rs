@@ -18,6 +18,9 @@ use serde_json::json;
 
 /// A demo of five nodes: on ports the OS picks ([`Demo::start`]), or on consecutive ports named
 /// up front so that it can restart on them ([`Demo::start_restartable`]).
+/// The ports `free_ports` hands out, which tests' demos may spawn nodes on.
+const SPAWN_PORTS: &str = "20000-32767";
+
 struct Demo {
     proc: Proc,
     /// The nodes' addresses, node 1 first.
@@ -38,6 +41,9 @@ impl Demo {
                 "5",
                 "--data-dir",
                 data_dir.to_str().unwrap(),
+                // Nodes a test asks for go on the ports `free_ports` hands out.
+                "--spawn-ports",
+                SPAWN_PORTS,
             ],
             data.path(),
             "demo",
@@ -68,6 +74,9 @@ impl Demo {
                 "5",
                 "--data-dir",
                 data_dir.to_str().unwrap(),
+                // Nodes a test asks for go on the ports `free_ports` hands out.
+                "--spawn-ports",
+                SPAWN_PORTS,
             ],
             &format!("localhost:{api}"),
             data.path(),

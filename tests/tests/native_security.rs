@@ -161,6 +161,26 @@ fn with_a_token_every_write_needs_it_and_reads_stay_open() {
     let (_, connections) = get(&nodes[1], "/connections");
     assert_eq!(connections[&nodes[0]], json!(0), "{connections}");
     assert_eq!(service_count(&api), 1);
+
+    // Even with the token, nodes start only on the ports --spawn-ports allows (8001-8999 here).
+    for (path, body) in [
+        (
+            "/clusters/0/nodes",
+            json!({"host": "localhost", "port": 22, "spawn": true}),
+        ),
+        ("/clusters", json!({"port": 40000, "nodes": 1})),
+        ("/clusters", json!({"port": 8998, "nodes": 3})),
+    ] {
+        let refused = write("POST", &api, path, &body, Some(TOKEN));
+        assert_refused(&refused, 403, path);
+        assert!(refused.text.contains("--spawn-ports"), "{refused:?}");
+    }
+    let (_, clusters) = get(&api, "/clusters");
+    assert_eq!(
+        clusters["clusters"].as_array().unwrap().len(),
+        1,
+        "{clusters}"
+    );
     drop(demo);
 }
 

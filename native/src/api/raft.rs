@@ -277,7 +277,10 @@ async fn ping(State(ctx): State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes) 
                 id: ctx.id,
                 cluster: ctx.cluster.clone(),
                 name: ctx.name.clone(),
-                belongs: !ctx.members().is_empty(),
+                // Storage says it surely: the metrics' membership may lag a founding just made.
+                belongs: !ctx.members().is_empty()
+                    || ctx.log.last_index() > 0
+                    || ctx.log.vote().is_some(),
             })
         },
     )

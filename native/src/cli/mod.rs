@@ -4,6 +4,7 @@
 pub mod security;
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -109,6 +110,10 @@ pub struct DemoArgs {
     /// then renamed)
     #[arg(long, value_name = "PATH")]
     pub port_file: Option<PathBuf>,
+    /// The ports clients may have nodes started on (POST /clusters, POST /clusters/ID/nodes
+    /// with "spawn": true), as FIRST-LAST
+    #[arg(long, value_name = "FIRST-LAST", default_value = "8001-8999", value_parser = parse_port_range)]
+    pub spawn_ports: RangeInclusive<u16>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub timing: TimingArgs,
@@ -161,6 +166,18 @@ pub struct NodeArgs {
     pub security: SecurityArgs,
 }
 
+/// Parses `FIRST-LAST` (two ports, the first not above the last).
+fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
+    let refuse = || format!("{text:?} is not FIRST-LAST, two ports such as 8001-8999");
+    let (first, last) = text.split_once('-').ok_or_else(refuse)?;
+    let first: u16 = first.trim().parse().map_err(|_| refuse())?;
+    let last: u16 = last.trim().parse().map_err(|_| refuse())?;
+    if first == 0 || first > last {
+        return Err(refuse());
+    }
+    Ok(first..=last)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -181,5 +198,14 @@ mod tests {
         assert_eq!((demo.nodes, demo.port, demo.capacity), (5, 8000, 100));
         assert_eq!(demo.timing.timing(), RaftTiming::default());
         assert_eq!(demo.timing.request_timeout(), Duration::from_secs(10));
+        assert_eq!(demo.spawn_ports, 8001..=8999);
+    }
+
+    #[test]
+    fn port_ranges_are_two_ordered_ports() {
+        assert_eq!(parse_port_range("20000-32767"), Ok(20000..=32767));
+        for bad in ["8001", "9-8", "0-10", "a-b", "1-70000"] {
+            assert!(parse_port_range(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -45,6 +45,9 @@ pub async fn create_cluster(
             next.to_string()
         }
     };
+    entry
+        .registry
+        .check_spawn_ports(request.first_port, request.nodes as u16)?;
     let ports: Vec<u16> = (0..request.nodes)
         .map(|n| request.first_port + n as u16)
         .collect();
@@ -89,6 +92,7 @@ pub async fn add_node(
             request.host
         )));
     }
+    entry.registry.check_spawn_ports(request.port, 1)?;
     // Its Raft id: one above every id the cluster has used, as the nodes report them.
     let state = entry.all_stats(&id, 1).await?;
     let mut raft_id = 1 + state

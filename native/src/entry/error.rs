@@ -6,8 +6,8 @@ use crate::registry::RegistryError;
 
 impl From<RegistryError> for ApiError {
     /// An unknown cluster is 404; an existing cluster or a port in use is a conflict (409); an
-    /// address that is not `host:port` is unacceptable (422); a node that does not start is a
-    /// fault of this server (500).
+    /// address that is not `host:port` is unacceptable (422); a port outside `--spawn-ports`
+    /// is forbidden (403); a node that does not start is a fault of this server (500).
     fn from(err: RegistryError) -> Self {
         let message = err.to_string();
         match err {
@@ -16,6 +16,9 @@ impl From<RegistryError> for ApiError {
                 ApiError::conflict(message)
             }
             RegistryError::BadAddress(_) => ApiError::unprocessable(message),
+            RegistryError::PortNotAllowed { .. } => {
+                ApiError::new(axum::http::StatusCode::FORBIDDEN, message)
+            }
             RegistryError::NodeDidNotStart { .. } => ApiError::internal(message),
         }
     }
