@@ -484,6 +484,9 @@ async fn press(browser: &Browser, key: &str) {
         .unwrap_or_else(|err| panic!("press {key}: {err}"));
 }
 
+/// The cluster secret of the live-mode test's demo and of the node that joins it.
+const LIVE_SECRET: &str = "live-test-secret-0123456789";
+
 #[tokio::test(flavor = "current_thread")]
 async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -496,6 +499,9 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
             "demo",
             "--cors-origin",
             &origin,
+            // Shared with the `flotilla node` that joins below.
+            "--cluster-secret",
+            LIVE_SECRET,
             "--port",
             "0",
             "--nodes",
@@ -615,6 +621,8 @@ async fn live_mode_follows_the_running_demo_cuts_its_links_and_places_a_service(
             "--data-dir",
             node_data.to_str().unwrap(),
             "--await-join",
+            "--cluster-secret",
+            LIVE_SECRET,
         ],
         data.path(),
         "node-21",

@@ -18,6 +18,9 @@ use serde_json::json;
 
 /// A demo of five nodes: on ports the OS picks ([`Demo::start`]), or on consecutive ports named
 /// up front so that it can restart on them ([`Demo::start_restartable`]).
+/// The secret the tests' demos and the nodes that join them share.
+const CLUSTER_SECRET: &str = "demo-test-secret-0123456789";
+
 /// The ports `free_ports` hands out, which tests' demos may spawn nodes on.
 const SPAWN_PORTS: &str = "20000-32767";
 
@@ -44,6 +47,9 @@ impl Demo {
                 // Nodes a test asks for go on the ports `free_ports` hands out.
                 "--spawn-ports",
                 SPAWN_PORTS,
+                // Given, so `flotilla node` processes can join the demo's cluster.
+                "--cluster-secret",
+                CLUSTER_SECRET,
             ],
             data.path(),
             "demo",
@@ -77,6 +83,9 @@ impl Demo {
                 // Nodes a test asks for go on the ports `free_ports` hands out.
                 "--spawn-ports",
                 SPAWN_PORTS,
+                // Given, so `flotilla node` processes can join the demo's cluster.
+                "--cluster-secret",
+                CLUSTER_SECRET,
             ],
             &format!("localhost:{api}"),
             data.path(),
@@ -613,6 +622,8 @@ fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own
             "localhost:0",
             "--data-dir",
             data.to_str().unwrap(),
+            "--cluster-secret",
+            CLUSTER_SECRET,
         ];
         args.extend(extra);
         let (node, _) = Proc::start_on_free_ports(&args, dir.path(), &format!("node-{id}"));

@@ -489,3 +489,77 @@ fn listening_beyond_loopback_needs_a_token_and_a_secret() {
         .is_some()
     );
 }
+
+/// A server that answers `/raft/ping` as a fresh node would (but holds no secret) and claims,
+/// on `/stats`, to lead in a huge term: what an attacker plants to draw the writes.
+fn impostor() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let identity = wire::Identity {
+                id: 99,
+                cluster: "0".into(),
+                name: "n99".into(),
+                belongs: false,
+            };
+            let ping = wire::encode(&identity).unwrap().to_vec();
+            let app = axum::Router::new()
+                .route(
+                    "/raft/ping",
+                    axum::routing::post(move || async move { ping }),
+                )
+                .route(
+                    "/stats",
+                    axum::routing::get(|| async {
+                        axum::Json(
+                            json!({"id": 99, "role": "leader", "term": 1_000_000, "leader": 99}),
+                        )
+                    }),
+                );
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    port
+}
+
+#[test]
+fn an_impostor_that_answers_like_a_node_but_lacks_the_secret_is_not_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, api, _) = demo(&[], &dir);
+    let port = impostor();
+    let refused = write(
+        "POST",
+        &api,
+        "/clusters/0/nodes",
+        &json!({"host": "localhost", "port": port, "spawn": false}),
+        None,
+    );
+    assert_ne!(refused.status, 201, "{refused:?}");
+    assert!(
+        refused
+            .text
+            .contains("not signed with the cluster's secret"),
+        "{refused:?}"
+    );
+    let (_, state) = get(&api, "/clusters/0/stats");
+    assert_eq!(state["nodes"].as_array().unwrap().len(), 3, "{state}");
+    assert!(
+        state["leader"]["term"].as_u64().unwrap() < 1_000_000,
+        "{state}"
+    );
+    let created = write(
+        "POST",
+        &api,
+        "/clusters/0/service",
+        &json!({"container": {"label": "a"}, "replicas": 1}),
+        None,
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+}

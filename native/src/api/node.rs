@@ -10,7 +10,10 @@ use axum::extract::Path;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::extract::rejection::QueryRejection;
+use axum::http::HeaderMap;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::response::sse::Event;
@@ -38,6 +41,8 @@ use super::streams::KEEP_ALIVE;
 use super::streams::NODE_EVENT_STREAMS;
 use super::streams::StreamLimit;
 use crate::addr::same_addr;
+use crate::auth::CHALLENGE_HEADER;
+use crate::auth::SIGNATURE_HEADER;
 use crate::node::NodeCtx;
 use crate::node::events::summaries;
 use crate::node::propose::read_barrier;
@@ -73,12 +78,30 @@ struct LogQuery {
     limit: Option<u64>,
 }
 
+/// `GET /stats`. A reader that sends a challenge header gets the answer signed with the
+/// cluster's secret, so it can tell a member's stats from anyone else's.
 async fn stats(
     State(ctx): State<Arc<NodeCtx>>,
+    headers: HeaderMap,
     query: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    Ok(Json(status::node_stats(&ctx, query.from, query.limit)).into_response())
+    let stats = status::node_stats(&ctx, query.from, query.limit);
+    let challenge = headers
+        .get(CHALLENGE_HEADER)
+        .and_then(|value| value.to_str().ok());
+    let Some(challenge) = challenge else {
+        return Ok(Json(stats).into_response());
+    };
+    let body = serde_json::to_vec(&stats)
+        .map_err(|err| ApiError::internal(format!("cannot encode the stats: {err}")))?;
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response();
+    if let Some(signature) = ctx.peers.auth().sign_reply(challenge, &body)
+        && let Ok(value) = HeaderValue::from_str(&signature)
+    {
+        response.headers_mut().insert(SIGNATURE_HEADER, value);
+    }
+    Ok(response)
 }
 
 /// `GET /events`: the node's summary (`/stats` without the log) as server-sent events named

@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -27,6 +28,8 @@ use serde::de::DeserializeOwned;
 
 use openraft_rt::WatchReceiver;
 
+use crate::auth::NONCE_HEADER;
+use crate::auth::SIGNATURE_HEADER;
 use crate::node::NodeCtx;
 use crate::node::propose;
 use crate::transport::wire;
@@ -92,7 +95,9 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
 }
 
 /// Answers `from` with `value`, unless this node's link to `from` is cut.
-fn reply<T: Serialize>(ctx: &NodeCtx, from: u64, value: &T) -> Response {
+/// With a secret, the answer is signed for the request's nonce, so the sender knows a member
+/// wrote it for this very request (an impostor cannot pass for a node the cluster adds).
+fn reply<T: Serialize>(ctx: &NodeCtx, from: u64, nonce: Option<&str>, value: &T) -> Response {
     let link_up = ctx
         .member_addr(from)
         .is_none_or(|addr| ctx.links.is_up(&addr));
@@ -100,7 +105,15 @@ fn reply<T: Serialize>(ctx: &NodeCtx, from: u64, value: &T) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, wire::ANSWER_LOST).into_response();
     }
     match wire::encode(value) {
-        Ok(bytes) => ([(header::CONTENT_TYPE, wire::CONTENT_TYPE)], bytes).into_response(),
+        Ok(bytes) => {
+            let signature = nonce.and_then(|nonce| ctx.peers.auth().sign_reply(nonce, &bytes));
+            let mut response =
+                ([(header::CONTENT_TYPE, wire::CONTENT_TYPE)], bytes).into_response();
+            if let Some(value) = signature.and_then(|s| HeaderValue::from_str(&s).ok()) {
+                response.headers_mut().insert(SIGNATURE_HEADER, value);
+            }
+            response
+        }
         Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, err).into_response(),
     }
 }
@@ -130,7 +143,12 @@ where
         Err(refusal) => return refusal.into_response(),
     };
     match handle(ctx.clone(), from, request).await {
-        Ok(answer) => reply(&ctx, from, &answer),
+        Ok(answer) => {
+            let nonce = headers
+                .get(NONCE_HEADER)
+                .and_then(|value| value.to_str().ok());
+            reply(&ctx, from, nonce, &answer)
+        }
         Err(refusal) => refusal.into_response(),
     }
 }

@@ -10,8 +10,11 @@ mod token;
 
 pub use random::random_hex;
 pub use secret::ClusterSecret;
+pub use signed::CHALLENGE_HEADER;
+pub use signed::NONCE_HEADER;
 pub use signed::PeerAuth;
 pub use signed::PeerAuthError;
+pub use signed::SIGNATURE_HEADER;
 pub use signed::SignedHeaders;
 pub use token::ApiToken;
 pub use token::TokenError;

@@ -23,6 +23,9 @@ pub const NONCE_HEADER: &str = "x-flotilla-nonce";
 /// Header carrying the HMAC-SHA256 (hex) of the message.
 pub const SIGNATURE_HEADER: &str = "x-flotilla-signature";
 
+/// Header in which a reader sends a random challenge, asking a node to sign its answer.
+pub const CHALLENGE_HEADER: &str = "x-flotilla-challenge";
+
 /// How far a message's time may be from the receiver's clock by default: clock skew between
 /// hosts plus the message's time in flight.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30);
@@ -143,6 +146,23 @@ impl PeerAuth {
             headers.push((SIGNATURE_HEADER, hex::encode(tag)));
         }
         SignedHeaders { headers }
+    }
+
+    /// The signature (hex) of an answer `body` to a reader's `challenge`, proving a holder of
+    /// the cluster's secret wrote it just now; `None` without a secret.
+    pub fn sign_reply(&self, challenge: &str, body: &[u8]) -> Option<String> {
+        let secret = self.secret.as_ref()?;
+        Some(hex::encode(
+            secret.mac(&["reply", &self.cluster, challenge], body),
+        ))
+    }
+
+    /// Whether `signature` (hex) signs `body` as the answer to `challenge` in this cluster.
+    pub fn verify_reply(&self, challenge: &str, body: &[u8], signature: &str) -> bool {
+        let (Some(secret), Ok(tag)) = (&self.secret, hex::decode(signature)) else {
+            return false;
+        };
+        secret.verify(&["reply", &self.cluster, challenge], body, &tag)
     }
 
     /// Checks a received message (`header` looks a header up by name) and returns its sender's
@@ -342,6 +362,18 @@ mod tests {
         let get = |name: &str| map.get(name).map(String::as_str);
         assert_eq!(auth.verify_at("POST", "/raft/vote", get, b"", NOW), Ok(7));
         assert_eq!(auth.verify_at("POST", "/raft/vote", get, b"", NOW), Ok(7));
+    }
+
+    #[test]
+    fn a_signed_reply_verifies_only_for_its_challenge_cluster_and_body() {
+        let auth = PeerAuth::new("0", secret("0123456789abcdef"));
+        let tag = auth.sign_reply("c1", b"stats").unwrap();
+        assert!(auth.verify_reply("c1", b"stats", &tag));
+        assert!(!auth.verify_reply("c2", b"stats", &tag));
+        assert!(!auth.verify_reply("c1", b"stat5", &tag));
+        assert!(!PeerAuth::new("1", secret("0123456789abcdef")).verify_reply("c1", b"stats", &tag));
+        assert!(!auth.verify_reply("c1", b"stats", "not hex"));
+        assert_eq!(PeerAuth::new("0", None).sign_reply("c1", b"stats"), None);
     }
 
     #[test]

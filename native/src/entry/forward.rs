@@ -2,6 +2,7 @@
 //! relayed to whichever node answers, and every node's `/stats` asked at once to find the
 //! leader. It holds no state of its own beyond a connection pool.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -16,6 +17,11 @@ use flotilla_core::raft::status;
 
 use crate::api::ApiError;
 use crate::auth::ApiToken;
+use crate::auth::CHALLENGE_HEADER;
+use crate::auth::ClusterSecret;
+use crate::auth::PeerAuth;
+use crate::auth::SIGNATURE_HEADER;
+use crate::auth::random_hex;
 use crate::node::status::NodeStats;
 
 /// How long the entry point waits for a node to answer a read.
@@ -37,19 +43,22 @@ pub struct ClaimedLeader {
 }
 
 /// A client of nodes' public API over one connection pool, presenting the token nodes want
-/// for writes. Cloning shares the pool.
+/// for writes and believing only stats signed with the cluster secret. Cloning shares the pool.
 #[derive(Clone, Debug, Default)]
 pub struct NodeClient {
     http: reqwest::Client,
     token: Option<ApiToken>,
+    secret: Option<ClusterSecret>,
 }
 
 impl NodeClient {
-    /// A client with a fresh connection pool that sends `token` with its writes.
-    pub fn new(token: Option<ApiToken>) -> Self {
+    /// A client with a fresh connection pool that sends `token` with its writes and, given a
+    /// `secret`, takes a node's stats only when they are signed with it.
+    pub fn new(token: Option<ApiToken>, secret: Option<ClusterSecret>) -> Self {
         NodeClient {
             http: reqwest::Client::default(),
             token,
+            secret,
         }
     }
 
@@ -108,26 +117,22 @@ impl NodeClient {
         )))
     }
 
-    /// The `/stats` of every node at `addrs` (or why it did not answer), in address order.
-    pub async fn all_stats(&self, addrs: Vec<String>, log_limit: u64) -> Vec<AddressedStats> {
+    /// The `/stats` of every node of `cluster` at `addrs` (or why it did not answer), in address
+    /// order. With a secret, an answer not signed with it (for a fresh challenge) counts as no
+    /// answer: who leads, and where members are, is learnt only from the cluster's own nodes.
+    pub async fn all_stats(
+        &self,
+        cluster: &str,
+        addrs: Vec<String>,
+        log_limit: u64,
+    ) -> Vec<AddressedStats> {
+        let auth = Arc::new(PeerAuth::new(cluster, self.secret.clone()));
         let mut asks = JoinSet::new();
         for addr in addrs {
             let http = self.http.clone();
+            let auth = auth.clone();
             asks.spawn(async move {
-                let url = format!("http://{addr}/stats?limit={log_limit}");
-                let answer = async {
-                    let response = http
-                        .get(url)
-                        .timeout(READ_TIMEOUT)
-                        .send()
-                        .await
-                        .map_err(|err| format!("unreachable: {err}"))?;
-                    response
-                        .json::<NodeStats>()
-                        .await
-                        .map_err(|err| format!("bad answer: {err}"))
-                }
-                .await;
+                let answer = read_stats(&http, &auth, &addr, log_limit).await;
                 (addr, answer)
             });
         }
@@ -135,6 +140,48 @@ impl NodeClient {
         stats.sort_by(|a, b| a.0.cmp(&b.0));
         stats
     }
+}
+
+/// Largest `/stats` answer read from a node (its log page is bounded by the limit asked).
+const MAX_STATS_BYTES: usize = 8 * 1024 * 1024;
+
+/// One node's `/stats`, checked against `auth`'s secret when it has one.
+async fn read_stats(
+    http: &reqwest::Client,
+    auth: &PeerAuth,
+    addr: &str,
+    log_limit: u64,
+) -> Result<NodeStats, String> {
+    let challenge = random_hex(16);
+    let mut response = http
+        .get(format!("http://{addr}/stats?limit={log_limit}"))
+        .header(CHALLENGE_HEADER, &challenge)
+        .timeout(READ_TIMEOUT)
+        .send()
+        .await
+        .map_err(|err| format!("unreachable: {err}"))?;
+    let signature = response
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| format!("bad answer: {err}"))?
+    {
+        if body.len() + chunk.len() > MAX_STATS_BYTES {
+            return Err(format!("bad answer: more than {MAX_STATS_BYTES} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if auth.is_signed()
+        && !signature.is_some_and(|signature| auth.verify_reply(&challenge, &body, &signature))
+    {
+        return Err("its answer is not signed with the cluster's secret".to_string());
+    }
+    serde_json::from_slice(&body).map_err(|err| format!("bad answer: {err}"))
 }
 
 /// Whether a request with `method` changes something (and so needs the token).

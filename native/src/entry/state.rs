@@ -46,7 +46,10 @@ impl Entry {
     /// registry gives its nodes.
     pub fn new(registry: Registry, web_dir: PathBuf, advertise_host: String) -> Self {
         let guard = registry.settings.guard.clone();
-        let nodes = NodeClient::new(guard.token().cloned());
+        let nodes = NodeClient::new(
+            guard.token().cloned(),
+            Some(registry.settings.secret.clone()),
+        );
         Entry {
             registry,
             web_dir,
@@ -75,7 +78,7 @@ impl Entry {
         log_limit: u64,
     ) -> Result<Vec<AddressedStats>, ApiError> {
         let addrs = self.registry.addrs(cluster).await?;
-        Ok(self.nodes.all_stats(addrs, log_limit).await)
+        Ok(self.nodes.all_stats(cluster, addrs, log_limit).await)
     }
 
     /// Where writes should go first: the leader of the highest term, if one is known.

@@ -8,8 +8,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::wire;
+use crate::auth::NONCE_HEADER;
 use crate::auth::PeerAuth;
+use crate::auth::SIGNATURE_HEADER;
 use crate::links::Links;
+
+/// Largest answer read from a peer: Raft answers are small (a vote, an append's outcome, a
+/// proposal's result); anything bigger is not a member speaking.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// Why a call to a peer got no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,7 +104,11 @@ impl PeerClient {
         };
         let body = wire::encode(request).map_err(refused)?;
         let mut post = self.http.post(format!("http://{addr}{path}"));
+        let mut nonce = None;
         for (name, value) in self.auth.sign("POST", path, self.from, &body).headers {
+            if name == NONCE_HEADER {
+                nonce = Some(value.clone());
+            }
             post = post.header(name, value);
         }
         let response = post
@@ -109,12 +119,14 @@ impl PeerClient {
             .await
             .map_err(|err| self.transport_error(addr, err))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|err| self.transport_error(addr, err))?;
+        let signature = response
+            .headers()
+            .get(SIGNATURE_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let bytes = self.read_capped(addr, response).await?;
         if status == reqwest::StatusCode::SERVICE_UNAVAILABLE
-            && bytes.as_ref() == wire::ANSWER_LOST.as_bytes()
+            && bytes.as_slice() == wire::ANSWER_LOST.as_bytes()
         {
             return Err(CallError::AnswerLost(addr.to_string()));
         }
@@ -124,7 +136,38 @@ impl PeerClient {
                 String::from_utf8_lossy(&bytes)
             )));
         }
+        // With a secret, only an answer signed for this request's nonce is a member's.
+        if let Some(nonce) = nonce
+            && !signature.is_some_and(|sig| self.auth.verify_reply(&nonce, &bytes, &sig))
+        {
+            return Err(refused(
+                "its answer is not signed with the cluster's secret".to_string(),
+            ));
+        }
         wire::decode(&bytes).map_err(refused)
+    }
+
+    /// The body of `response`, refused once it passes [`MAX_ANSWER_BYTES`].
+    async fn read_capped(
+        &self,
+        addr: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, CallError> {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| self.transport_error(addr, err))?
+        {
+            if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(CallError::Refused {
+                    addr: addr.to_string(),
+                    reason: format!("its answer is over {MAX_ANSWER_BYTES} bytes"),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 
     fn transport_error(&self, addr: &str, err: reqwest::Error) -> CallError {
