@@ -275,10 +275,14 @@ fn open_database(path: &Path) -> Result<Database, StoreError> {
     };
     match std::panic::catch_unwind(|| Database::create(path)) {
         Ok(Ok(db)) => Ok(db),
-        Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(why)))) => {
-            Err(damaged(why))
+        // Another process (or this one) has it open, or the disk failed: not damage.
+        Ok(Err(err @ redb::DatabaseError::DatabaseAlreadyOpen)) => Err(err.into()),
+        Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Io(err))))
+            if err.kind() != io::ErrorKind::InvalidData =>
+        {
+            Err(err.into())
         }
-        Ok(Err(err)) => Err(err.into()),
+        Ok(Err(err)) => Err(damaged(err.to_string())),
         Err(panic) => {
             let why = panic
                 .downcast_ref::<&str>()

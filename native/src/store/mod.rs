@@ -58,8 +58,10 @@ pub fn open<C: FlotillaConfig>(
     } else {
         None
     };
-    let log = DiskLogStore::open_in(dir, in_use.as_deref())?;
+    // The snapshot first: it is only read, so a refusal for a damaged snapshot leaves the log
+    // database as it was (opening that after a crash repairs and rewrites it).
     let state_machine = DurableStateMachine::open(dir)?;
+    let log = DiskLogStore::open_in(dir, in_use.as_deref())?;
     check::check_consistent(dir, &log, &state_machine)?;
     marker::write_if_missing(dir)?;
     Ok((log, state_machine))
