@@ -96,7 +96,10 @@ impl Ledger {
         }
         for (label, record) in &self.services {
             let found = by_label.get(label.as_str()).map_or(&[][..], Vec::as_slice);
-            let created = record.writes.first().is_some_and(|write| write.acknowledged);
+            let created = record
+                .writes
+                .first()
+                .is_some_and(|write| write.acknowledged);
             match found {
                 [] if created => violations.push(format!(
                     "acknowledged service {label:?} (id {:?}) is missing",
@@ -180,8 +183,13 @@ pub fn accounting_violations(state: &Value) -> Vec<String> {
         }
     }
     for (node, load) in &loads {
-        if !nodes.iter().any(|info| info["id"].to_string() == *node) {
-            violations.push(format!("{load} replicas on node {node}, which is not a member"));
+        if !nodes
+            .iter()
+            .any(|info| info["id"].to_string().as_str() == node.as_str())
+        {
+            violations.push(format!(
+                "{load} replicas on node {node}, which is not a member"
+            ));
         }
     }
     for info in nodes {

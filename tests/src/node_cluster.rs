@@ -187,7 +187,10 @@ impl Drop for TestDir {
         if std::thread::panicking()
             && let Some(dir) = self.0.take()
         {
-            eprintln!("the test failed: its logs and data are kept in {}", dir.keep().display());
+            eprintln!(
+                "the test failed: its logs and data are kept in {}",
+                dir.keep().display()
+            );
         }
     }
 }

@@ -52,13 +52,11 @@ pub fn exchange(addr: &str, request: &RawRequest, limit: Duration) -> std::io::R
     // it answered rather than the write error.
     let _ = stream.write_all(&request.body);
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).or_else(|err| {
-        if answer.is_empty() {
-            Err(err)
-        } else {
-            Ok(0)
-        }
-    })?;
+    stream.read_to_end(&mut answer).or_else(
+        |err| {
+            if answer.is_empty() { Err(err) } else { Ok(0) }
+        },
+    )?;
     parse_response(&answer).ok_or_else(|| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,

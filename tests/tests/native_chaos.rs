@@ -87,12 +87,7 @@ fn acknowledged_writes_survive_kills_and_cuts_exactly_once_and_every_node_conver
         })
         .collect();
 
-    let figures = run_chaos(
-        &mut cluster,
-        &mut rng,
-        Duration::from_secs(secs),
-        seed,
-    );
+    let figures = run_chaos(&mut cluster, &mut rng, Duration::from_secs(secs), seed);
 
     stop.store(true, Ordering::SeqCst);
     let mut ledger = Ledger::default();
@@ -231,9 +226,15 @@ fn run_chaos(cluster: &mut NodeCluster, rng: &mut Seeded, length: Duration, seed
             .collect();
         for (from, to) in due {
             cuts.remove(&(from, to));
-            post(&addrs[from], "/connections", &json!({ addrs[to].clone(): 1 }));
+            post(
+                &addrs[from],
+                "/connections",
+                &json!({ addrs[to].clone(): 1 }),
+            );
         }
-        let running: Vec<usize> = (0..count).filter(|index| !down.contains_key(index)).collect();
+        let running: Vec<usize> = (0..count)
+            .filter(|index| !down.contains_key(index))
+            .collect();
         match rng.range(0, 10) {
             0..=2 if down.len() < max_down => {
                 let leader = if rng.percent(50) {
@@ -256,7 +257,11 @@ fn run_chaos(cluster: &mut NodeCluster, rng: &mut Seeded, length: Duration, seed
                 let from = running[rng.index(running.len())];
                 let to = (from + 1 + rng.index(count - 1)) % count;
                 figures.cuts += 1;
-                post(&addrs[from], "/connections", &json!({ addrs[to].clone(): 0 }));
+                post(
+                    &addrs[from],
+                    "/connections",
+                    &json!({ addrs[to].clone(): 0 }),
+                );
                 cuts.insert(
                     (from, to),
                     Instant::now() + Duration::from_millis(rng.range(300, 4000)),

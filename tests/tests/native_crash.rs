@@ -70,7 +70,12 @@ fn services_when_leading(addr: &str) -> Option<Vec<Value>> {
 }
 
 /// Writers hammering `addr` with creates from `threads` threads until `stop`; their ledger.
-fn burst(addr: &str, threads: usize, prefix: &str, stop: &Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<Ledger>> {
+fn burst(
+    addr: &str,
+    threads: usize,
+    prefix: &str,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Ledger>> {
     (0..threads)
         .map(|thread| {
             let (addr, stop) = (addr.to_string(), Arc::clone(stop));
@@ -406,7 +411,12 @@ fn a_damaged_data_dir_is_refused_naming_the_file_or_recovered_in_full() {
 }
 
 /// Starts a node on `data` and checks it serves exactly the `acknowledged` services.
-fn recovers(data: &Path, log_dir: &Path, number: usize, acknowledged: &[Value]) -> Result<String, String> {
+fn recovers(
+    data: &Path,
+    log_dir: &Path,
+    number: usize,
+    acknowledged: &[Value],
+) -> Result<String, String> {
     let node = start_single(data, log_dir, &format!("case-{number}"));
     let addr = node.addr.clone();
     let services = poll(START_LIMIT, || services_when_leading(&addr));
@@ -462,9 +472,17 @@ fn refuses(data: &Path, file: &str, words: &[&str]) -> Result<String, String> {
 /// The refusal's last stderr line without the path prefix, for the printed summary.
 fn stderr_reason(data: &Path, args: &[&str]) -> String {
     let finished = run_to_exit(args, START_LIMIT);
-    let line = finished.stderr.lines().last().unwrap_or_default().to_string();
+    let line = finished
+        .stderr
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
     let line = line.replace(&data.display().to_string(), "DIR");
-    line.split("; the node refuses").next().unwrap_or_default().to_string()
+    line.split("; the node refuses")
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -480,7 +498,10 @@ fn a_node_that_refuses_its_data_dir_is_removed_wiped_and_joined_again() {
             &json!({"container": {"label": format!("s{n}")}, "replicas": 1 + n % 3}),
         );
         assert_eq!(status, 201, "{answer}");
-        acknowledged.insert(answer["services"][0]["id"].as_u64().unwrap(), 1 + n as u64 % 3);
+        acknowledged.insert(
+            answer["services"][0]["id"].as_u64().unwrap(),
+            1 + n as u64 % 3,
+        );
     }
 
     // Node 3 crashes and its log database is lost: it refuses to start, naming the file.
@@ -503,7 +524,9 @@ fn a_node_that_refuses_its_data_dir_is_removed_wiped_and_joined_again() {
     let refused = run_to_exit(&args, START_LIMIT);
     assert!(
         refused.code.is_some_and(|code| code != 0)
-            && refused.stderr.contains(&data.join(LOG_DB).display().to_string()),
+            && refused
+                .stderr
+                .contains(&data.join(LOG_DB).display().to_string()),
         "node 3 should refuse its directory: {refused:?}"
     );
 
