@@ -398,13 +398,20 @@ async fn a_lost_log_database_is_refused_and_not_recreated() -> Result<()> {
     let db = dir.path().join("raft.redb");
     std::fs::remove_file(&db)?;
     let why = refusal(dir.path());
-    assert!(why.contains("raft.redb does not exist") && why.contains("flotilla.dir"), "{why}");
+    assert!(
+        why.contains("raft.redb does not exist") && why.contains("flotilla.dir"),
+        "{why}"
+    );
     assert!(!db.exists(), "a refused open created the database");
 
     std::fs::write(&db, b"")?;
     let why = refusal(dir.path());
     assert!(why.contains("is empty"), "{why}");
-    assert_eq!(std::fs::metadata(&db)?.len(), 0, "a refused open wrote the database");
+    assert_eq!(
+        std::fs::metadata(&db)?.len(),
+        0,
+        "a refused open wrote the database"
+    );
     Ok(())
 }
 
