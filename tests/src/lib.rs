@@ -14,7 +14,11 @@
 #![deny(missing_docs)]
 
 pub mod browser;
+pub mod ledger;
+pub mod node_cluster;
 pub mod process;
+pub mod raw_http;
+pub mod seeded;
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;

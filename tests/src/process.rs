@@ -475,3 +475,57 @@ impl EventStream {
         }
     }
 }
+
+/// How a process that was left to run to its end finished.
+#[derive(Debug)]
+pub struct Finished {
+    /// Its exit code; `None` if it was still running after the limit (and was killed) or died
+    /// of a signal.
+    pub code: Option<i32>,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+}
+
+/// Runs `flotilla ARGS` until it exits by itself, for at most `limit` (then kills it), keeping
+/// stdout and stderr apart: for checking that a process refuses to start, and says why where an
+/// operator looks.
+pub fn run_to_exit(args: &[&str], limit: Duration) -> Finished {
+    let mut child = Command::new(flotilla_bin())
+        .args(args)
+        .env("FLOTILLA_LOG", "info,openraft=warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start flotilla");
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<_>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<_>));
+    let deadline = Instant::now() + limit;
+    let code = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status.code();
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Finished {
+        code,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}

@@ -6,8 +6,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use axum::http::Uri;
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::response::Response;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -22,12 +27,17 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// with a precise 503, after the node's request timeout.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Middleware every server gets: JSON 404/405, body limit, compression, a deadline and request
-/// tracing.
+/// Longest error text [`json_errors`] reads from an answer it rewrites.
+const MAX_ERROR_TEXT: usize = 16 * 1024;
+
+/// Middleware every server gets: JSON 404/405, JSON bodies on every other refusal, body limit,
+/// compression, a deadline and request tracing.
 pub fn with_common_layers(router: Router) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Innermost, so it reads error texts before compression.
+        .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -47,4 +57,41 @@ async fn method_not_allowed(uri: Uri) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{} does not accept this method", uri.path()),
     )
+}
+
+/// Gives every error answer the API's JSON body `{"error": "…"}`, keeping its status and
+/// headers: the answers handlers build already have it, but axum's extractors (a path segment
+/// that is not UTF-8, say) and tower-http's services refuse in plain text or with no body.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|kind| kind.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ERROR_TEXT)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = match text.trim() {
+        "" => status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_string(),
+        text => text.to_string(),
+    };
+    let mut answer = ApiError::new(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    answer
 }

@@ -37,7 +37,7 @@ use super::blocking::blocking;
 use super::error::StoreError;
 
 /// The database file in the data directory.
-const DB_FILE: &str = "raft.redb";
+pub(super) const DB_FILE: &str = "raft.redb";
 
 /// Log index → postcard-encoded entry.
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
@@ -85,10 +85,42 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
     /// Opens the log store in `dir` (creating the directory and the database if needed) and
     /// reads back what a previous run left: vote, committed log id and the log's bounds.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_in(dir, None)
+    }
+
+    /// [`DiskLogStore::open`], where `in_use` (if any) says why `dir` is known to have held a
+    /// log database (its marker file, its snapshot). Then a database that is missing, empty or
+    /// holds no Flotilla log is refused instead of created: its vote and entries were lost, and
+    /// a node that starts without them may vote twice in a term or forget acknowledged writes.
+    /// Nothing is written before that check, so a refused directory stays as it was.
+    pub(super) fn open_in(dir: &Path, in_use: Option<&str>) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(DB_FILE);
-        let created = !path.exists();
-        let db = Database::create(&path)?;
+        let size = match std::fs::metadata(&path) {
+            Ok(metadata) => Some(metadata.len()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+            Err(err) => return Err(err.into()),
+        };
+        if let Some(evidence) = in_use {
+            let lost = "the node's Raft log, vote and committed index are lost";
+            match size {
+                None => {
+                    return Err(StoreError::missing(format!(
+                        "{} does not exist, but {evidence}: {lost}",
+                        path.display()
+                    )));
+                }
+                Some(0) => {
+                    return Err(StoreError::corrupt(format!(
+                        "{} is empty (0 bytes), but {evidence}: {lost}",
+                        path.display()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let created = size.is_none();
+        let db = open_database(&path)?;
         if created {
             // Make the new file's directory entry durable too.
             std::fs::File::open(dir)?.sync_all()?;
@@ -102,6 +134,14 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
                 .map(|v| decode::<u32>(v.value(), KEY_FORMAT));
             match format {
                 None => {
+                    if let Some(evidence) = in_use {
+                        // Dropping the transaction uncommitted leaves the file untouched.
+                        return Err(StoreError::corrupt(format!(
+                            "{} holds no Flotilla log (it is a new, empty database), but \
+                             {evidence}: the node's Raft log, vote and committed index are lost",
+                            path.display()
+                        )));
+                    }
                     meta.insert(KEY_FORMAT, encode(&FORMAT)?.as_slice())?;
                 }
                 Some(Ok(FORMAT)) => {}
@@ -111,7 +151,7 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
                         path.display()
                     )));
                 }
-                Some(Err(err)) => return Err(err),
+                Some(Err(err)) => return Err(in_file(&path, err)),
             }
         }
         txn.commit()?;
@@ -119,12 +159,15 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
         let txn = db.begin_read()?;
         let meta = txn.open_table(META)?;
         let log = txn.open_table(LOG)?;
-        let cache = Cache {
-            vote: read_meta(&meta, KEY_VOTE)?,
-            committed: read_meta(&meta, KEY_COMMITTED)?,
-            last_purged: read_meta(&meta, KEY_PURGED)?,
-            last_entry: last_entry_id::<C>(&log)?,
+        let read_back = || -> Result<Cache<C>, StoreError> {
+            Ok(Cache {
+                vote: read_meta(&meta, KEY_VOTE)?,
+                committed: read_meta(&meta, KEY_COMMITTED)?,
+                last_purged: read_meta(&meta, KEY_PURGED)?,
+                last_entry: last_entry_id::<C>(&log)?,
+            })
         };
+        let cache = read_back().map_err(|err| in_file(&path, err))?;
         drop((meta, log, txn));
         Ok(DiskLogStore {
             shared: Arc::new(Shared {
@@ -165,6 +208,11 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
     /// Index of the last entry removed by log compaction (0 if none).
     pub fn purged_index(&self) -> u64 {
         self.cache().last_purged.map_or(0, |id| id.index)
+    }
+
+    /// Log id of the last entry removed by log compaction, if any was.
+    pub fn last_purged(&self) -> Option<LogIdOf<C>> {
+        self.cache().last_purged
     }
 
     /// The saved vote, if this node ever voted or was told of a leader.
@@ -212,6 +260,46 @@ impl<C: FlotillaConfig> Shared<C> {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Opens (or creates) the database at `path`. A damaged file is a [`StoreError::Corrupt`]
+/// naming it, whether redb reports the damage or stops on one of its internal assertions (it
+/// does on a truncated file: the header promises more pages than the file has).
+fn open_database(path: &Path) -> Result<Database, StoreError> {
+    let damaged = |why: String| {
+        StoreError::corrupt(format!(
+            "{} does not open ({why}): the file is truncated or damaged",
+            path.display()
+        ))
+    };
+    match std::panic::catch_unwind(|| Database::create(path)) {
+        Ok(Ok(db)) => Ok(db),
+        // Another process (or this one) has it open, or the disk failed: not damage.
+        Ok(Err(err @ redb::DatabaseError::DatabaseAlreadyOpen)) => Err(err.into()),
+        Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Io(err))))
+            if err.kind() != io::ErrorKind::InvalidData =>
+        {
+            Err(err.into())
+        }
+        Ok(Err(err)) => Err(damaged(err.to_string())),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "redb stopped on an internal check".to_string());
+            Err(damaged(why))
+        }
+    }
+}
+
+/// Names the database file in a corruption found while reading it back.
+fn in_file(path: &Path, err: StoreError) -> StoreError {
+    match err {
+        StoreError::Corrupt(what) => StoreError::corrupt(format!("{}: {what}", path.display())),
+        StoreError::Database(err) => StoreError::corrupt(format!("{}: {err}", path.display())),
+        other => other,
     }
 }
 

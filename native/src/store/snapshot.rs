@@ -35,7 +35,7 @@ use super::blocking::blocking;
 use super::error::StoreError;
 
 /// The snapshot file in the data directory.
-const SNAPSHOT_FILE: &str = "snapshot.bin";
+pub(super) const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Where a new snapshot is written before it replaces the old one.
 const SNAPSHOT_TMP: &str = "snapshot.bin.tmp";
 
@@ -90,11 +90,12 @@ impl<C: FlotillaConfig> DurableStateMachine<C> {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(err) => return Err(err.into()),
         }
-        let (core, written) = match read_snapshot::<C>(&dir.join(SNAPSHOT_FILE))? {
+        let path = dir.join(SNAPSHOT_FILE);
+        let (core, written) = match read_snapshot::<C>(&path)? {
             Some((meta, data)) => {
                 let index = meta.last_log_id.map(|id| id.index);
                 let core = StateMachineStore::from_snapshot(meta, data).map_err(|err| {
-                    StoreError::corrupt(format!("{SNAPSHOT_FILE} does not restore: {err}"))
+                    StoreError::corrupt(format!("{} does not restore: {err}", path.display()))
                 })?;
                 (core, index)
             }
@@ -113,6 +114,15 @@ impl<C: FlotillaConfig> DurableStateMachine<C> {
     /// applied and snapshot indexes.
     pub fn core(&self) -> &StateMachineStore<C> {
         &self.core
+    }
+
+    /// The last log index the snapshot on disk covers; `None` if there is no snapshot file.
+    pub fn snapshot_on_disk(&self) -> Option<u64> {
+        *self
+            .files
+            .written
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Writes a snapshot to disk, durably and atomically, unless a newer one is already there.
@@ -155,10 +165,17 @@ fn encode_snapshot<C: FlotillaConfig>(
     Ok(bytes)
 }
 
-fn decode_snapshot<C: FlotillaConfig>(bytes: &[u8]) -> Result<StoredSnapshot<C>, StoreError> {
-    let corrupt = |what: &str| StoreError::corrupt(format!("{SNAPSHOT_FILE}: {what}"));
+/// Decodes the snapshot file read from `path` (named in every error).
+fn decode_snapshot<C: FlotillaConfig>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<StoredSnapshot<C>, StoreError> {
+    let corrupt = |what: &str| StoreError::corrupt(format!("{}: {what}", path.display()));
     if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-        return Err(corrupt("not a snapshot file"));
+        return Err(corrupt(
+            "not a snapshot file (no whole header starting with FLOTSNAP): it is truncated or \
+             damaged",
+        ));
     }
     let field = |range: std::ops::Range<usize>| &bytes[range];
     let format = u32::from_le_bytes(field(8..12).try_into().map_err(|_| corrupt("header"))?);
@@ -172,12 +189,16 @@ fn decode_snapshot<C: FlotillaConfig>(bytes: &[u8]) -> Result<StoredSnapshot<C>,
     let body = &bytes[HEADER_LEN..];
     if body.len() as u64 != len {
         return Err(corrupt(&format!(
-            "body is {} bytes, header says {len}",
+            "the body is {} bytes, the header says {len}: the file is truncated or damaged",
             body.len()
         )));
     }
     if crc32(body) != crc {
-        return Err(corrupt("checksum mismatch"));
+        return Err(corrupt(&format!(
+            "checksum mismatch (the header says CRC-32 {crc:08x}, the body's is {:08x}): the \
+             file is damaged",
+            crc32(body)
+        )));
     }
     let (file, rest): (SnapshotFileOwned<SnapshotMetaOf<C>>, _) =
         postcard::take_from_bytes(body).map_err(|err| corrupt(&err.to_string()))?;
@@ -193,7 +214,7 @@ type StoredSnapshot<C> = (SnapshotMetaOf<C>, Vec<u8>);
 /// Reads the snapshot file at `path`, if there is one.
 fn read_snapshot<C: FlotillaConfig>(path: &Path) -> Result<Option<StoredSnapshot<C>>, StoreError> {
     match std::fs::read(path) {
-        Ok(bytes) => decode_snapshot::<C>(&bytes).map(Some),
+        Ok(bytes) => decode_snapshot::<C>(path, &bytes).map(Some),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err.into()),
     }

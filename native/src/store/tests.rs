@@ -376,3 +376,79 @@ async fn a_damaged_snapshot_is_refused_and_a_torn_temporary_file_ignored() -> Re
     ));
     Ok(())
 }
+
+/// Opens a directory with [`super::open`] and writes a few entries, as a node that ran would.
+async fn used_directory() -> Result<TempDir> {
+    let dir = TempDir::new()?;
+    let (mut log, _sm) = super::open::<StoreTypes>(dir.path())?;
+    append(&mut log, (1..=5).map(|i| scale(1, i)).collect()).await?;
+    Ok(dir)
+}
+
+fn refusal(dir: &Path) -> String {
+    match super::open::<StoreTypes>(dir) {
+        Ok(_) => "opened".to_string(),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn a_lost_log_database_is_refused_and_not_recreated() -> Result<()> {
+    let dir = used_directory().await?;
+    let db = dir.path().join("raft.redb");
+    std::fs::remove_file(&db)?;
+    let why = refusal(dir.path());
+    assert!(
+        why.contains("raft.redb does not exist") && why.contains("flotilla.dir"),
+        "{why}"
+    );
+    assert!(!db.exists(), "a refused open created the database");
+
+    std::fs::write(&db, b"")?;
+    let why = refusal(dir.path());
+    assert!(why.contains("is empty"), "{why}");
+    assert_eq!(
+        std::fs::metadata(&db)?.len(),
+        0,
+        "a refused open wrote the database"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_truncated_log_database_is_refused_naming_it() -> Result<()> {
+    let dir = used_directory().await?;
+    let db = dir.path().join("raft.redb");
+    let length = std::fs::metadata(&db)?.len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)?
+        .set_len(length / 2)?;
+    let why = refusal(dir.path());
+    assert!(why.contains("raft.redb does not open"), "{why}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_compacted_log_without_its_snapshot_is_refused() -> Result<()> {
+    let dir = used_directory().await?;
+    {
+        let mut log = Log::open(dir.path())?;
+        log.purge(log_id::<StoreTypes>(1, 1, 3)).await?;
+    }
+    let why = refusal(dir.path());
+    assert!(
+        why.contains("snapshot.bin does not exist") && why.contains("compacted up to log index 3"),
+        "{why}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_directory_never_used_opens_empty_and_is_marked() -> Result<()> {
+    let dir = TempDir::new()?;
+    let (log, _sm) = super::open::<StoreTypes>(dir.path())?;
+    assert_eq!(log.last_index(), 0);
+    assert!(dir.path().join("flotilla.dir").exists());
+    Ok(())
+}
