@@ -26,11 +26,11 @@ pub mod write;
 
 pub use command::{Answer, Command, Outcome};
 pub use node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
+pub use recent::{REMEMBERED_WRITES, RecentWrites};
 pub use request::{
     MAX_CONTAINERS, MAX_LABEL_CHARS, MAX_REPLICAS, RequestError, check_services,
     parse_scale_request, parse_service_request, validate_replicas,
 };
 pub use service::{Service, ServiceId, ServiceSpec, ServiceView};
-pub use recent::{REMEMBERED_WRITES, RecentWrites};
 pub use state::ClusterState;
 pub use write::{MAX_REQUEST_ID_CHARS, RequestId, Write};

@@ -76,8 +76,7 @@ impl RecentWrites {
             fingerprint: fingerprint(command),
             answer,
         };
-        self.by_age
-            .insert(remembered.answer.log_index, id.clone());
+        self.by_age.insert(remembered.answer.log_index, id.clone());
         if let Some(old) = self.by_id.insert(id, remembered) {
             // Not reached through `apply` (a known id is answered, not remembered again); keep
             // the index exact anyway.

@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use super::command::{Answer, Command, Outcome};
 use super::node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
 use super::placement::{Placer, pick_removals};
-use super::request::{MAX_REPLICAS, RequestError, check_services};
 use super::recent::{RecentWrites, Seen};
+use super::request::{MAX_REPLICAS, RequestError, check_services};
 use super::service::{Service, ServiceId, ServiceSpec, ServiceView};
 use super::write::Write;
 

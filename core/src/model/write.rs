@@ -52,6 +52,12 @@ impl RequestId {
         Ok(RequestId(key.to_owned()))
     }
 
+    /// An id made of 128 bits the host drew at random, as 32 lowercase hex digits: what a
+    /// request gets when its client sent no key. (core draws no random numbers itself.)
+    pub fn from_bits(bits: u128) -> RequestId {
+        RequestId(format!("{bits:032x}"))
+    }
+
     /// The id as text, e.g. for a header.
     pub fn as_str(&self) -> &str {
         &self.0

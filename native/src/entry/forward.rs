@@ -1,6 +1,11 @@
 //! [`NodeClient`]: how the entry point talks to nodes — JSON requests to their public API,
 //! relayed to whichever node answers, and every node's `/stats` asked at once to find the
 //! leader. It holds no state of its own beyond a connection pool.
+//!
+//! A write ([`NodeRequest::write`]) carries its request id in the `Idempotency-Key` header to
+//! every node it is tried on: when a node took the request but its answer was lost, the next
+//! node gets the same id, and the cluster answers with the first result instead of applying
+//! the write again.
 
 use std::time::Duration;
 
@@ -12,9 +17,11 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use flotilla_core::model::RequestId;
 use flotilla_core::raft::status;
 
 use crate::api::ApiError;
+use crate::api::idempotency::IDEMPOTENCY_KEY;
 use crate::node::status::NodeStats;
 
 /// How long the entry point waits for a node to answer a read.
@@ -35,6 +42,46 @@ pub struct ClaimedLeader {
     pub id: u64,
 }
 
+/// One request to a node's public API, as the entry point sends (and re-sends) it.
+#[derive(Clone, Debug)]
+pub struct NodeRequest<'a> {
+    /// The HTTP method.
+    pub method: Method,
+    /// The node's path, e.g. `/services`.
+    pub path: &'a str,
+    /// The JSON body, if any.
+    pub body: Option<&'a Value>,
+    /// For a write, its request id: sent as `Idempotency-Key` on every attempt.
+    pub key: Option<&'a RequestId>,
+}
+
+impl<'a> NodeRequest<'a> {
+    /// A `GET` of `path`.
+    pub fn read(path: &'a str) -> Self {
+        NodeRequest {
+            method: Method::GET,
+            path,
+            body: None,
+            key: None,
+        }
+    }
+
+    /// A write with request id `key`.
+    pub fn write(
+        method: Method,
+        path: &'a str,
+        body: Option<&'a Value>,
+        key: &'a RequestId,
+    ) -> Self {
+        NodeRequest {
+            method,
+            path,
+            body,
+            key: Some(key),
+        }
+    }
+}
+
 /// A client of nodes' public API over one connection pool. Cloning shares the pool.
 #[derive(Clone, Debug, Default)]
 pub struct NodeClient {
@@ -51,17 +98,18 @@ impl NodeClient {
     pub async fn call(
         &self,
         addr: &str,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
+        call: &NodeRequest<'_>,
         timeout: Duration,
     ) -> Result<(StatusCode, Value), String> {
         let mut request = self
             .http
-            .request(method, format!("http://{addr}{path}"))
+            .request(call.method.clone(), format!("http://{addr}{}", call.path))
             .timeout(timeout);
-        if let Some(body) = body {
+        if let Some(body) = call.body {
             request = request.json(body);
+        }
+        if let Some(key) = call.key {
+            request = request.header(IDEMPOTENCY_KEY, key.as_str());
         }
         let response = request.send().await.map_err(|err| err.to_string())?;
         let status =
@@ -74,19 +122,18 @@ impl NodeClient {
     }
 
     /// Sends a request to the nodes at `addrs` (of cluster `cluster`) in turn until one
-    /// answers, and returns its answer as is.
+    /// answers, and returns its answer as is. Every attempt is the same request, request id
+    /// included, so a write a silent node did apply is not applied again by the next.
     pub async fn relay(
         &self,
         cluster: &str,
         addrs: Vec<String>,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
+        call: &NodeRequest<'_>,
         timeout: Duration,
     ) -> Result<Response, ApiError> {
         let mut problems = Vec::new();
         for addr in addrs {
-            match self.call(&addr, method.clone(), path, body, timeout).await {
+            match self.call(&addr, call, timeout).await {
                 Ok((status, value)) => return Ok((status, Json(value)).into_response()),
                 Err(problem) => problems.push(format!("{addr}: {problem}")),
             }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use flotilla_core::model::ClusterState;
 use flotilla_core::model::Command;
-use flotilla_core::model::Write;
 use flotilla_core::model::ServiceSpec;
+use flotilla_core::model::Write;
 use flotilla_core::raft::LogEntry;
 use flotilla_core::raft::Member;
 use flotilla_core::raft::Vote;

@@ -69,7 +69,10 @@ fn the_same_id_on_another_request_is_refused_and_changes_nothing() {
     let Outcome::RequestIdReused { reason } = &answer.outcome else {
         panic!("expected a refusal, got {answer:?}");
     };
-    assert!(reason.contains("\"k\"") && reason.contains("log index 2"), "{reason}");
+    assert!(
+        reason.contains("\"k\"") && reason.contains("log index 2"),
+        "{reason}"
+    );
     assert_eq!(answer.log_index, 3);
     assert_eq!(state, before);
 }
@@ -119,7 +122,12 @@ fn the_table_forgets_the_oldest_beyond_its_bound() {
 
 #[test]
 fn request_ids_are_checked() {
-    for good in ["a", "550e8400-e29b-41d4-a716-446655440000", "deploy:42", "A_b.c-d"] {
+    for good in [
+        "a",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "deploy:42",
+        "A_b.c-d",
+    ] {
         assert_eq!(id(good).as_str(), good);
     }
     let long = "x".repeat(MAX_REQUEST_ID_CHARS + 1);
@@ -127,6 +135,8 @@ fn request_ids_are_checked() {
         assert!(RequestId::parse(bad).is_err(), "{bad:?} accepted");
     }
     assert!(RequestId::parse(&"x".repeat(MAX_REQUEST_ID_CHARS)).is_ok());
+    let random = RequestId::from_bits(u128::MAX - 1);
+    assert_eq!(RequestId::parse(random.as_str()), Ok(random));
     // Deserialising checks the same rules: a bad id in a log entry or snapshot is refused.
     assert!(serde_json::from_str::<RequestId>("\"a b\"").is_err());
 }

@@ -81,7 +81,11 @@ fn a_keyed_write_is_applied_once_even_across_a_snapshot() {
     let keyed = || Write::new(key.clone(), create("web", 4));
     apply(
         &mut store,
-        vec![membership(1, &[1, 2], &[]), write(2, keyed()), write(3, keyed())],
+        vec![
+            membership(1, &[1, 2], &[]),
+            write(2, keyed()),
+            write(3, keyed()),
+        ],
     );
     assert_eq!(store.read(|state| state.services().len()), 1);
     let first = store.read(|state| state.recent_writes().answer(&key).cloned());
@@ -89,8 +93,8 @@ fn a_keyed_write_is_applied_once_even_across_a_snapshot() {
 
     // A member that catches up by snapshot still recognises the copy.
     let snapshot = now(store.build_snapshot()).expect("builds");
-    let mut restored = Store::from_snapshot(snapshot.meta, snapshot.snapshot.into_inner())
-        .expect("restores");
+    let mut restored =
+        Store::from_snapshot(snapshot.meta, snapshot.snapshot.into_inner()).expect("restores");
     apply(&mut restored, vec![write(4, keyed())]);
     assert_eq!(restored.read(|state| state.services().len()), 1);
     let again = restored.read(|state| state.recent_writes().answer(&key).cloned());
