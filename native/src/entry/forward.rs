@@ -190,3 +190,75 @@ pub fn leader_of(stats: &[AddressedStats]) -> Option<ClaimedLeader> {
             id,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::sync::Mutex;
+
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A node that reads a request, notes its `Idempotency-Key` and hangs up without answering:
+    /// to the entry point, its answer was lost.
+    fn hangs_up(seen: Arc<Mutex<Vec<String>>>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut head = [0u8; 4096];
+                let n = stream.read(&mut head).unwrap_or(0);
+                let text = String::from_utf8_lossy(&head[..n]).to_lowercase();
+                let key = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("idempotency-key: "))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                seen.lock().unwrap().push(key);
+            }
+        });
+        addr
+    }
+
+    /// A node that answers with the `Idempotency-Key` it got.
+    async fn answers() -> String {
+        let app = axum::Router::new().route(
+            "/service",
+            post(|headers: HeaderMap| async move {
+                let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
+                Json(json!({ "key": key }))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_relayed_write_keeps_its_key_on_every_node_it_tries() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let lost = hangs_up(seen.clone());
+        let live = answers().await;
+        let key = RequestId::parse("retry-me").expect("valid");
+        let body = json!({"container": {"label": "web"}});
+        let call = NodeRequest::write(Method::POST, "/service", Some(&body), &key);
+        let response = NodeClient::new()
+            .relay("0", vec![lost, live], &call, Duration::from_secs(5))
+            .await
+            .expect("the second node answers");
+        let bytes = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .expect("body");
+        let answer: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(answer, json!({"key": "retry-me"}));
+        assert_eq!(*seen.lock().unwrap(), vec!["retry-me".to_string()]);
+    }
+}
