@@ -477,3 +477,6 @@ async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
         Err(err) => write_failed(ctx, err),
     }
 }
+
+#[cfg(test)]
+mod tests;
