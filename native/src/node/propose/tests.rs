@@ -59,10 +59,10 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
     let nowhere = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let gone = nowhere.local_addr().expect("addr").to_string();
     drop(nowhere);
-    ctx.raft
-        .add_learner(9, member(9, gone), false)
-        .await
-        .expect("the learner is added");
+    // (Through `change_membership`, which waits while the founding membership still commits.)
+    let learner =
+        change_membership(|| ctx.raft.add_learner(9, member(9, gone.clone()), false)).await;
+    assert!(learner.is_ok(), "{learner:?}");
     assert!(ctx.members().contains_key(&9));
 
     // More replicas than node 1 holds: the rest wait rather than land on the learner.
