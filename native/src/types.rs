@@ -1,6 +1,6 @@
 //! The openraft type config of the native server: Flotilla's commands on tokio.
 
-use flotilla_core::model::Command;
+use flotilla_core::model::Write;
 use flotilla_core::raft::Applied;
 use flotilla_core::raft::Member;
 
@@ -9,7 +9,7 @@ use crate::store::DurableStateMachine;
 openraft::declare_raft_types!(
     /// Flotilla's Raft types with tokio as the async runtime.
     pub NativeTypes:
-        D = Command,
+        D = Write,
         R = Applied,
         NodeId = u64,
         Node = Member,

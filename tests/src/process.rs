@@ -266,6 +266,29 @@ pub fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
     post_raw(addr, path, &body.to_string())
 }
 
+/// `POST` a JSON body with an `Idempotency-Key` header.
+pub fn post_keyed(addr: &str, path: &str, body: &Value, key: &str) -> (u16, Value) {
+    answer(
+        agent()
+            .post(format!("http://{addr}{path}"))
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", key)
+            .send(body.to_string()),
+    )
+}
+
+/// `DELETE` with a JSON body and an `Idempotency-Key` header.
+pub fn delete_keyed(addr: &str, path: &str, body: &Value, key: &str) -> (u16, Value) {
+    answer(
+        agent()
+            .delete(format!("http://{addr}{path}"))
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", key)
+            .force_send_body()
+            .send(body.to_string()),
+    )
+}
+
 /// `DELETE` with a JSON body (the seed's node removal).
 pub fn delete(addr: &str, path: &str, body: &Value) -> (u16, Value) {
     answer(

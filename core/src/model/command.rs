@@ -109,6 +109,22 @@ pub enum Outcome {
         /// Human-readable, for the client.
         reason: String,
     },
+    /// The write's request id was already used by a different request (a client reusing an
+    /// idempotency key for something else). Nothing changed.
+    RequestIdReused {
+        /// Human-readable, for the client: names the id and what it was used for.
+        reason: String,
+    },
+}
+
+/// What one client write answered: the log index of the entry that applied it and its outcome.
+/// A copy of the same request gets the very same answer, index included.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The Raft log index of the entry that was applied.
+    pub log_index: u64,
+    /// What applying it did.
+    pub outcome: Outcome,
 }
 
 /// One line per command, for event logs and log views (`create 2 services (8 replicas)`).

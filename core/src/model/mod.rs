@@ -8,6 +8,8 @@
 //! * [`node`] and [`service`] — what the cluster is made of;
 //! * [`request`] — client JSON to typed specs: the gate before anything is proposed;
 //! * [`command`] — what goes through the log and what applying it answers;
+//! * [`write`] — a command with the id of the request that asked for it, as the log carries it;
+//! * [`recent`] — the answers to recent requests, so a retried write is applied once;
 //! * `placement` — the algorithm that decides which node runs each replica;
 //! * [`state`] — the state itself and `apply`.
 
@@ -16,15 +18,19 @@ pub mod node;
 mod placement;
 #[cfg(test)]
 mod properties;
+pub mod recent;
 pub mod request;
 pub mod service;
 pub mod state;
+pub mod write;
 
-pub use command::{Command, Outcome};
+pub use command::{Answer, Command, Outcome};
 pub use node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
+pub use recent::{REMEMBERED_WRITES, RecentWrites};
 pub use request::{
     MAX_CONTAINERS, MAX_LABEL_CHARS, MAX_REPLICAS, RequestError, check_services,
     parse_scale_request, parse_service_request, validate_replicas,
 };
 pub use service::{Service, ServiceId, ServiceSpec, ServiceView};
 pub use state::ClusterState;
+pub use write::{MAX_REQUEST_ID_CHARS, RequestId, Write};

@@ -11,6 +11,11 @@
 //! snapshot is loaded: after every command, either nothing is pending or no `Up` node has
 //! room left.
 //!
+//! Client writes go through [`ClusterState::apply_write`], which applies a request once: the
+//! answers to recent request ids are part of the state ([`RecentWrites`]), so a copy of a
+//! request that was already applied — a retry after a lost answer — gets the first answer
+//! again, and the same id on a different request is refused.
+//!
 //! Derived data — each node's load and the set of services with pending replicas — is kept
 //! up to date incrementally, left out of snapshots, and rebuilt (and cross-checked) when one
 //! is loaded. With it, a command costs O(nodes + placed replicas × log nodes) plus, for a
@@ -21,11 +26,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{Command, Outcome};
+use super::command::{Answer, Command, Outcome};
 use super::node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
 use super::placement::{Placer, pick_removals};
+use super::recent::{RecentWrites, Seen};
 use super::request::{MAX_REPLICAS, RequestError, check_services};
 use super::service::{Service, ServiceId, ServiceSpec, ServiceView};
+use super::write::Write;
 
 /// Everything the cluster agrees on: nodes, services and their placements.
 ///
@@ -39,6 +46,8 @@ pub struct ClusterState {
     /// Id the next created service gets; ids are never reused, so a stale client reference
     /// to a deleted service cannot hit a new one.
     next_service_id: ServiceId,
+    /// The answers to recent client requests, so each is applied once.
+    recent: RecentWrites,
     /// Replicas on each node; exactly the keys of `nodes`. Derived.
     #[serde(skip)]
     loads: BTreeMap<NodeId, u32>,
@@ -54,6 +63,7 @@ impl Default for ClusterState {
             nodes: BTreeMap::new(),
             services: BTreeMap::new(),
             next_service_id: 1,
+            recent: RecentWrites::default(),
             loads: BTreeMap::new(),
             waiting: BTreeSet::new(),
         }
@@ -67,6 +77,9 @@ struct Snapshot {
     nodes: BTreeMap<NodeId, NodeInfo>,
     services: BTreeMap<ServiceId, Service>,
     next_service_id: ServiceId,
+    /// Absent in snapshots written before requests had ids: nothing remembered then.
+    #[serde(default)]
+    recent: RecentWrites,
 }
 
 impl TryFrom<Snapshot> for ClusterState {
@@ -129,6 +142,7 @@ impl TryFrom<Snapshot> for ClusterState {
             nodes: s.nodes,
             services: s.services,
             next_service_id: s.next_service_id,
+            recent: s.recent,
             loads,
             waiting,
         })
@@ -151,6 +165,43 @@ impl ClusterState {
             Command::MarkNodeUp { id } => self.set_status(*id, NodeStatus::Up),
         };
         result.unwrap_or_else(|reason| Outcome::Rejected { reason })
+    }
+
+    /// Applies one client write: its command, unless the write's request id was seen before.
+    /// A copy of an applied request (same id, same command) answers what the first one did —
+    /// the same log index and outcome — and changes nothing; the same id with a different
+    /// command answers [`Outcome::RequestIdReused`] and changes nothing. Rejections are
+    /// remembered too: a retry gets the same refusal even if the state has changed since.
+    pub fn apply_write(&mut self, log_index: u64, write: &Write) -> Answer {
+        let Some(id) = &write.id else {
+            let outcome = self.apply(log_index, &write.command);
+            return Answer { log_index, outcome };
+        };
+        match self.recent.seen(id, &write.command) {
+            Seen::Again(answer) => answer.clone(),
+            Seen::Different => Answer {
+                log_index,
+                outcome: Outcome::RequestIdReused {
+                    reason: format!(
+                        "idempotency key \"{id}\" was already used for a different request \
+                         (answered at log index {}); use a new key for a new request",
+                        self.recent.answer(id).map_or(0, |answer| answer.log_index)
+                    ),
+                },
+            },
+            Seen::New => {
+                let outcome = self.apply(log_index, &write.command);
+                let answer = Answer { log_index, outcome };
+                self.recent
+                    .remember(id.clone(), &write.command, answer.clone());
+                answer
+            }
+        }
+    }
+
+    /// The answers to recent client requests, by request id.
+    pub fn recent_writes(&self) -> &RecentWrites {
+        &self.recent
     }
 
     /// All nodes, by id, including `Down` ones.

@@ -153,7 +153,8 @@ pub async fn watch_liveness<C, SM>(
             };
             // Not committed in time, or leadership lost: look again at the next check.
             let proposed =
-                C::AsyncRuntime::timeout(policy.check_every(), raft.client_write(command)).await;
+                C::AsyncRuntime::timeout(policy.check_every(), raft.client_write(command.into()))
+                    .await;
             if !matches!(proposed, Ok(Ok(_))) {
                 break;
             }

@@ -128,7 +128,7 @@ impl<C: FlotillaConfig> MemLogStore<C> {
 /// [`FlotillaConfig`] fixes the leader id and the payload.
 pub type LogEntry = openraft::Entry<
     <LeaderId as openraft::vote::RaftLeaderId>::Committed,
-    EntryPayload<crate::model::Command, u64, Member>,
+    EntryPayload<crate::model::Write, u64, Member>,
 >;
 
 impl LogEntryView {
@@ -145,10 +145,10 @@ impl LogEntryView {
 }
 
 /// Describes a payload in a few words.
-fn summarize(payload: &EntryPayload<crate::model::Command, u64, Member>) -> String {
+fn summarize(payload: &EntryPayload<crate::model::Write, u64, Member>) -> String {
     match payload {
         EntryPayload::Blank => "blank (new leader)".to_string(),
-        EntryPayload::Normal(command) => command.to_string(),
+        EntryPayload::Normal(write) => write.to_string(),
         EntryPayload::Membership(membership) => {
             let voters: Vec<String> = membership.voter_ids().map(|id| format!("n{id}")).collect();
             format!("membership: voters {}", voters.join(","))

@@ -37,22 +37,22 @@ pub type LeaderId = openraft::vote::leader_id_std::LeaderId<u64, u64>;
 /// A node's vote in Flotilla's type configs.
 pub type Vote = openraft::Vote<LeaderId>;
 
-use crate::model::Command;
+use crate::model::Write;
 
-/// The openraft type configs Flotilla can run on: log entries carry [`Command`]s, applying one
+/// The openraft type configs Flotilla can run on: log entries carry [`Write`]s, applying one
 /// answers [`Applied`], nodes are described by [`Member`] and identified by `u64`.
 /// Terms are `u64`, and a leader is identified by `(term, node)` with at most one leader per term
 /// (openraft's standard leader id, see [`LeaderId`]).
 pub trait FlotillaConfig:
     RaftTypeConfig<
-        D = Command,
+        D = Write,
         R = Applied,
         NodeId = u64,
         Node = Member,
         Term = u64,
         LeaderId = LeaderId,
         Vote = Vote,
-        Payload = EntryPayload<Command, u64, Member>,
+        Payload = EntryPayload<Write, u64, Member>,
         Entry = DefaultEntryOf<Self>,
     >
 {
@@ -60,14 +60,14 @@ pub trait FlotillaConfig:
 
 impl<C> FlotillaConfig for C where
     C: RaftTypeConfig<
-            D = Command,
+            D = Write,
             R = Applied,
             NodeId = u64,
             Node = Member,
             Term = u64,
             LeaderId = LeaderId,
             Vote = Vote,
-            Payload = EntryPayload<Command, u64, Member>,
+            Payload = EntryPayload<Write, u64, Member>,
             Entry = DefaultEntryOf<C>,
         >
 {

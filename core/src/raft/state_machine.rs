@@ -33,7 +33,8 @@ use crate::model::NodeSpec;
 use crate::model::Outcome;
 
 /// What applying one log entry answered: the entry's index (the seed API's `log_index`) and the
-/// orchestrator's outcome (`None` for Raft's own blank and membership entries).
+/// orchestrator's outcome (`None` for Raft's own blank and membership entries). For a copy of a
+/// request that was already applied, both are the first copy's (see `ClusterState::apply_write`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Applied {
     /// The Raft log index of the entry.
@@ -163,12 +164,16 @@ impl<C: FlotillaConfig> Inner<C> {
     /// Makes the orchestrator's node list follow a new membership: joiners are added with their
     /// declared capacity, leavers removed (their replicas re-placed). Runs inside `apply`, so every
     /// node does it at the same log position.
+    ///
+    /// Only voters are orchestrator nodes. A learner is a node on its way in (catching up before
+    /// its promotion) or one whose join failed half-way; either way it is no placement target,
+    /// so replicas never land on a node that may never finish joining. It becomes a node when a
+    /// membership makes it a voter (in a joint configuration, as soon as either half does).
     fn follow_membership(&mut self, log_index: u64) {
-        let members: Vec<(u64, Member)> = self
-            .membership
-            .membership()
-            .nodes()
-            .map(|(id, member)| (*id, member.clone()))
+        let membership = self.membership.membership();
+        let members: Vec<(u64, Member)> = membership
+            .voter_ids()
+            .filter_map(|id| Some((id, membership.get_node(&id)?.clone())))
             .collect();
         let leavers: Vec<u64> = self
             .state
@@ -236,12 +241,18 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
     {
         while let Some((entry, responder)) = entries.try_next().await? {
             let log_index = entry.log_id.index;
+            // A copy of an applied request answers the first one's index, not its own.
+            let mut answered_index = log_index;
             let outcome = {
                 let mut inner = self.lock();
                 inner.last_applied = Some(entry.log_id);
                 match &entry.payload {
                     EntryPayload::Blank => None,
-                    EntryPayload::Normal(command) => Some(inner.state.apply(log_index, command)),
+                    EntryPayload::Normal(write) => {
+                        let answer = inner.state.apply_write(log_index, write);
+                        answered_index = answer.log_index;
+                        Some(answer.outcome)
+                    }
                     EntryPayload::Membership(membership) => {
                         inner.membership =
                             StoredMembershipOf::<C>::new(Some(entry.log_id), membership.clone());
@@ -251,7 +262,10 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
                 }
             };
             if let Some(responder) = responder {
-                responder.send(Applied { log_index, outcome });
+                responder.send(Applied {
+                    log_index: answered_index,
+                    outcome,
+                });
             }
         }
         Ok(())
@@ -285,3 +299,6 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
         self.clone()
     }
 }
+
+#[cfg(test)]
+mod tests;

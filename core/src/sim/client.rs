@@ -73,7 +73,7 @@ enum Attempt {
 
 /// Writes `command` at `raft`, which believes it leads.
 async fn write_at_leader(raft: SimRaft, command: Command) -> Attempt {
-    match raft.client_write(command).await {
+    match raft.client_write(command.into()).await {
         Ok(response) => Attempt::Done(Ok(response.data)),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => Attempt::Retry,
         Err(err) => Attempt::Done(Err(err.to_string())),

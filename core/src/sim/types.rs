@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use crate::model::Command;
+use crate::model::Write;
 use crate::raft::Applied;
 use crate::raft::Member;
 use crate::raft::StateMachineStore;
@@ -11,7 +11,7 @@ use crate::rt::VirtualRuntime;
 openraft::declare_raft_types!(
     /// Flotilla's Raft types with [`VirtualRuntime`] as the async runtime.
     pub SimTypes:
-        D = Command,
+        D = Write,
         R = Applied,
         NodeId = u64,
         Node = Member,

@@ -1,5 +1,10 @@
 //! The public API every node serves: its stats and links, the cluster state as it sees it, and
 //! writes (services, nodes) that it forwards to the leader — any node is an entry point.
+//!
+//! Every write that goes through the Raft log — creating, scaling and deleting services, adding
+//! and removing nodes — takes its request id from the `Idempotency-Key` header (or draws one)
+//! and carries it to the leader ([`IdempotencyKey`]). `/connections` is not among them: a link
+//! table is this node's own test switch, set directly and never logged.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +28,8 @@ use axum::routing::get;
 use axum::routing::post;
 use flotilla_core::model::Command;
 use flotilla_core::model::Outcome;
+use flotilla_core::model::RequestId;
+use flotilla_core::model::Write;
 use flotilla_core::model::parse_scale_request;
 use flotilla_core::model::parse_service_request;
 use flotilla_core::raft::Applied;
@@ -33,6 +40,7 @@ use serde_json::json;
 
 use super::body::JsonBody;
 use super::error::ApiError;
+use super::idempotency::IdempotencyKey;
 use super::requests::parse_connections;
 use super::requests::parse_node_address;
 use super::requests::parse_node_request;
@@ -164,6 +172,7 @@ fn outcome_response(applied: Applied) -> Result<Response, ApiError> {
         }
         Some(Outcome::ServiceDeleted { id }) => json!({ "log_index": log_index, "deleted": id }),
         Some(Outcome::Rejected { reason }) => return Err(ApiError::conflict(reason)),
+        Some(Outcome::RequestIdReused { reason }) => return Err(ApiError::unprocessable(reason)),
         Some(other) => json!({ "log_index": log_index, "outcome": other }),
         None => json!({ "log_index": log_index }),
     };
@@ -172,14 +181,12 @@ fn outcome_response(applied: Applied) -> Result<Response, ApiError> {
 
 async fn create_services(
     State(ctx): State<Arc<NodeCtx>>,
+    IdempotencyKey(request): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let services = parse_service_request(&body)?;
-    let applied = submit(
-        &ctx,
-        Proposal::Command(Command::CreateServices { services }),
-    )
-    .await?;
+    let write = Write::new(request, Command::CreateServices { services });
+    let applied = submit(&ctx, Proposal::Command(write)).await?;
     outcome_response(applied).map(|response| (StatusCode::CREATED, response).into_response())
 }
 
@@ -193,14 +200,13 @@ async fn services(State(ctx): State<Arc<NodeCtx>>) -> Response {
 
 /// Refuses a request about a service that does not exist. A read barrier first: this node's
 /// state then reflects every write acknowledged before the request, wherever it was made, so a
-/// service just created through another node is found here.
-async fn known_service(ctx: &NodeCtx, id: u64) -> Result<(), ApiError> {
+/// service just created through another node is found here. A retry of a request already
+/// applied passes whatever became of the service (its first answer is what it gets back).
+async fn known_service(ctx: &NodeCtx, id: u64, request: &RequestId) -> Result<(), ApiError> {
     read_barrier(ctx).await?;
-    if ctx
-        .state_machine
-        .core()
-        .read(|state| state.service(id).is_some())
-    {
+    if ctx.state_machine.core().read(|state| {
+        state.service(id).is_some() || state.recent_writes().answer(request).is_some()
+    }) {
         Ok(())
     } else {
         Err(ApiError::not_found(format!("no service with id {id}")))
@@ -226,26 +232,26 @@ async fn service(
 async fn scale_service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
+    IdempotencyKey(request): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let id = parse_service_id(&id)?;
     let replicas = parse_scale_request(&body)?;
-    known_service(&ctx, id).await?;
-    let applied = submit(
-        &ctx,
-        Proposal::Command(Command::ScaleService { id, replicas }),
-    )
-    .await?;
+    known_service(&ctx, id, &request).await?;
+    let write = Write::new(request, Command::ScaleService { id, replicas });
+    let applied = submit(&ctx, Proposal::Command(write)).await?;
     outcome_response(applied)
 }
 
 async fn delete_service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
+    IdempotencyKey(request): IdempotencyKey,
 ) -> Result<Response, ApiError> {
     let id = parse_service_id(&id)?;
-    known_service(&ctx, id).await?;
-    let applied = submit(&ctx, Proposal::Command(Command::DeleteService { id })).await?;
+    known_service(&ctx, id, &request).await?;
+    let write = Write::new(request, Command::DeleteService { id });
+    let applied = submit(&ctx, Proposal::Command(write)).await?;
     outcome_response(applied)
 }
 
@@ -261,6 +267,7 @@ async fn nodes(State(ctx): State<Arc<NodeCtx>>) -> Response {
 /// entry point): asks it who it is, then has the leader add it.
 async fn add_node(
     State(ctx): State<Arc<NodeCtx>>,
+    IdempotencyKey(request_id): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request = parse_node_request(&body)?;
@@ -287,6 +294,7 @@ async fn add_node(
         Proposal::Join {
             id: identity.id,
             member,
+            request: request_id,
         },
     )
     .await?;
@@ -302,6 +310,7 @@ async fn add_node(
 /// are re-placed.
 async fn remove_node(
     State(ctx): State<Arc<NodeCtx>>,
+    IdempotencyKey(request): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let addr = parse_node_address(&body)?;
@@ -312,7 +321,7 @@ async fn remove_node(
         .map(|(id, _)| id);
     let id =
         id.ok_or_else(|| ApiError::not_found(format!("no node of this cluster serves at {addr}")))?;
-    let applied = submit(&ctx, Proposal::Leave { id }).await?;
+    let applied = submit(&ctx, Proposal::Leave { id, request }).await?;
     let body = json!({ "log_index": applied.log_index, "removed": { "id": id, "addr": addr } });
     Ok(Json(body).into_response())
 }

@@ -16,6 +16,7 @@ use axum::response::Response;
 use flotilla_core::raft::Member;
 use serde_json::json;
 
+use super::forward::NodeRequest;
 use super::forward::READ_TIMEOUT;
 use super::parse::parse_cluster_request;
 use super::state::Entry;
@@ -23,6 +24,7 @@ use crate::addr::is_this_machine;
 use crate::addr::same_addr;
 use crate::api::ApiError;
 use crate::api::body::JsonBody;
+use crate::api::idempotency::IdempotencyKey;
 use crate::api::requests::parse_node_address;
 use crate::api::requests::parse_node_request;
 use crate::node::StartMode;
@@ -66,6 +68,7 @@ pub async fn create_cluster(
 pub async fn add_node(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request = parse_node_request(&body)?;
@@ -77,9 +80,8 @@ pub async fn add_node(
         )));
     }
     if !request.spawn {
-        let response = entry
-            .relay_to_leader(&id, Method::POST, "/nodes", Some(&body))
-            .await?;
+        let call = NodeRequest::write(Method::POST, "/nodes", Some(&body), &key);
+        let response = entry.relay_to_leader(&id, &call).await?;
         if response.status().is_success() {
             entry.registry.add_addr(&id, &addr).await;
         }
@@ -125,9 +127,8 @@ pub async fn add_node(
     entry.registry.spawn_node(&id, &spawn).await?;
     let mut join = body.clone();
     join["spawn"] = json!(false);
-    let response = entry
-        .relay_to_leader(&id, Method::POST, "/nodes", Some(&join))
-        .await;
+    let call = NodeRequest::write(Method::POST, "/nodes", Some(&join), &key);
+    let response = entry.relay_to_leader(&id, &call).await;
     match response {
         Ok(response) if response.status().is_success() => {
             entry.registry.add_addr(&id, &addr).await;
@@ -145,6 +146,7 @@ pub async fn add_node(
 pub async fn remove_node(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let addr = parse_node_address(&body)?;
@@ -156,9 +158,8 @@ pub async fn remove_node(
     };
     // Ask another node, so the answer does not depend on the leaving one.
     let hint = known.iter().find(|known| **known != member).cloned();
-    let response = entry
-        .relay(&id, hint, Method::DELETE, "/nodes", Some(&body))
-        .await?;
+    let call = NodeRequest::write(Method::DELETE, "/nodes", Some(&body), &key);
+    let response = entry.relay(&id, hint, &call).await?;
     if response.status().is_success() {
         entry.registry.forget_node(&id, &member).await;
     }
@@ -183,9 +184,13 @@ pub async fn set_node_connections(
         .nodes
         .call(
             &member,
-            Method::POST,
-            "/connections",
-            Some(&body),
+            // Links are the node's own, not in the log: no request id to carry.
+            &NodeRequest {
+                method: Method::POST,
+                path: "/connections",
+                body: Some(&body),
+                key: None,
+            },
             READ_TIMEOUT,
         )
         .await

@@ -1,6 +1,11 @@
 //! [`NodeClient`]: how the entry point talks to nodes — JSON requests to their public API,
 //! relayed to whichever node answers, and every node's `/stats` asked at once to find the
 //! leader. It holds no state of its own beyond a connection pool.
+//!
+//! A write ([`NodeRequest::write`]) carries its request id in the `Idempotency-Key` header to
+//! every node it is tried on: when a node took the request but its answer was lost, the next
+//! node gets the same id, and the cluster answers with the first result instead of applying
+//! the write again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +18,11 @@ use axum::response::Response;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use flotilla_core::model::RequestId;
 use flotilla_core::raft::status;
 
 use crate::api::ApiError;
+use crate::api::idempotency::IDEMPOTENCY_KEY;
 use crate::auth::ApiToken;
 use crate::auth::CHALLENGE_HEADER;
 use crate::auth::ClusterSecret;
@@ -42,6 +49,46 @@ pub struct ClaimedLeader {
     pub id: u64,
 }
 
+/// One request to a node's public API, as the entry point sends (and re-sends) it.
+#[derive(Clone, Debug)]
+pub struct NodeRequest<'a> {
+    /// The HTTP method.
+    pub method: Method,
+    /// The node's path, e.g. `/services`.
+    pub path: &'a str,
+    /// The JSON body, if any.
+    pub body: Option<&'a Value>,
+    /// For a write, its request id: sent as `Idempotency-Key` on every attempt.
+    pub key: Option<&'a RequestId>,
+}
+
+impl<'a> NodeRequest<'a> {
+    /// A `GET` of `path`.
+    pub fn read(path: &'a str) -> Self {
+        NodeRequest {
+            method: Method::GET,
+            path,
+            body: None,
+            key: None,
+        }
+    }
+
+    /// A write with request id `key`.
+    pub fn write(
+        method: Method,
+        path: &'a str,
+        body: Option<&'a Value>,
+        key: &'a RequestId,
+    ) -> Self {
+        NodeRequest {
+            method,
+            path,
+            body,
+            key: Some(key),
+        }
+    }
+}
+
 /// A client of nodes' public API over one connection pool, presenting the token nodes want
 /// for writes and believing only stats signed with the cluster secret. Cloning shares the pool.
 #[derive(Clone, Debug, Default)]
@@ -66,22 +113,23 @@ impl NodeClient {
     pub async fn call(
         &self,
         addr: &str,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
+        call: &NodeRequest<'_>,
         timeout: Duration,
     ) -> Result<(StatusCode, Value), String> {
         let mut request = self
             .http
-            .request(method.clone(), format!("http://{addr}{path}"))
+            .request(call.method.clone(), format!("http://{addr}{}", call.path))
             .timeout(timeout);
-        if let Some(body) = body {
+        if let Some(body) = call.body {
             request = request.json(body);
         }
         if let Some(token) = &self.token
-            && method_changes_state(&method)
+            && method_changes_state(&call.method)
         {
             request = request.header(reqwest::header::AUTHORIZATION, token.bearer());
+        }
+        if let Some(key) = call.key {
+            request = request.header(IDEMPOTENCY_KEY, key.as_str());
         }
         let response = request.send().await.map_err(|err| err.to_string())?;
         let status =
@@ -94,19 +142,18 @@ impl NodeClient {
     }
 
     /// Sends a request to the nodes at `addrs` (of cluster `cluster`) in turn until one
-    /// answers, and returns its answer as is.
+    /// answers, and returns its answer as is. Every attempt is the same request, request id
+    /// included, so a write a silent node did apply is not applied again by the next.
     pub async fn relay(
         &self,
         cluster: &str,
         addrs: Vec<String>,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
+        call: &NodeRequest<'_>,
         timeout: Duration,
     ) -> Result<Response, ApiError> {
         let mut problems = Vec::new();
         for addr in addrs {
-            match self.call(&addr, method.clone(), path, body, timeout).await {
+            match self.call(&addr, call, timeout).await {
                 Ok((status, value)) => return Ok((status, Json(value)).into_response()),
                 Err(problem) => problems.push(format!("{addr}: {problem}")),
             }
@@ -205,4 +252,76 @@ pub fn leader_of(stats: &[AddressedStats]) -> Option<ClaimedLeader> {
             term: stats.report.term,
             id,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::sync::Mutex;
+
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A node that reads a request, notes its `Idempotency-Key` and hangs up without answering:
+    /// to the entry point, its answer was lost.
+    fn hangs_up(seen: Arc<Mutex<Vec<String>>>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut head = [0u8; 4096];
+                let n = stream.read(&mut head).unwrap_or(0);
+                let text = String::from_utf8_lossy(&head[..n]).to_lowercase();
+                let key = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("idempotency-key: "))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                seen.lock().unwrap().push(key);
+            }
+        });
+        addr
+    }
+
+    /// A node that answers with the `Idempotency-Key` it got.
+    async fn answers() -> String {
+        let app = axum::Router::new().route(
+            "/service",
+            post(|headers: HeaderMap| async move {
+                let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok());
+                Json(json!({ "key": key }))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_relayed_write_keeps_its_key_on_every_node_it_tries() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let lost = hangs_up(seen.clone());
+        let live = answers().await;
+        let key = RequestId::parse("retry-me").expect("valid");
+        let body = json!({"container": {"label": "web"}});
+        let call = NodeRequest::write(Method::POST, "/service", Some(&body), &key);
+        let response = NodeClient::new()
+            .relay("0", vec![lost, live], &call, Duration::from_secs(5))
+            .await
+            .expect("the second node answers");
+        let bytes = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .expect("body");
+        let answer: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(answer, json!({"key": "retry-me"}));
+        assert_eq!(*seen.lock().unwrap(), vec!["retry-me".to_string()]);
+    }
 }

@@ -5,13 +5,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use axum::http::Method;
 use axum::response::Response;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::forward::AddressedStats;
 use super::forward::NodeClient;
+use super::forward::NodeRequest;
 use super::forward::leader_of;
 use crate::api::ApiError;
 use crate::api::guard::ApiGuard;
@@ -93,9 +92,7 @@ impl Entry {
         &self,
         cluster: &str,
         preferred: Option<String>,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
+        call: &NodeRequest<'_>,
     ) -> Result<Response, ApiError> {
         let mut addrs = self.registry.addrs(cluster).await?;
         if let Some(preferred) = preferred {
@@ -103,20 +100,16 @@ impl Entry {
             addrs.insert(0, preferred);
         }
         let timeout = self.registry.settings.request_timeout + RELAY_GRACE;
-        self.nodes
-            .relay(cluster, addrs, method, path, body, timeout)
-            .await
+        self.nodes.relay(cluster, addrs, call, timeout).await
     }
 
     /// Relays to `cluster`'s leader if one is known, else to whichever node answers.
     pub async fn relay_to_leader(
         &self,
         cluster: &str,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
+        call: &NodeRequest<'_>,
     ) -> Result<Response, ApiError> {
         let hint = self.leader_hint(cluster).await;
-        self.relay(cluster, hint, method, path, body).await
+        self.relay(cluster, hint, call).await
     }
 }

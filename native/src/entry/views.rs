@@ -9,13 +9,13 @@ use axum::extract::Path;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::extract::rejection::QueryRejection;
-use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::json;
 
+use super::forward::NodeRequest;
 use super::forward::READ_TIMEOUT;
 use super::forward::leader_of;
 use super::state::Entry;
@@ -84,7 +84,7 @@ pub async fn cluster_state(
         .ok_or_else(|| ApiError::unavailable(format!("no node of cluster {id:?} answered")))?;
     let (status, mut state) = entry
         .nodes
-        .call(&source, Method::GET, "/state", None, READ_TIMEOUT)
+        .call(&source, &NodeRequest::read("/state"), READ_TIMEOUT)
         .await
         .map_err(|problem| ApiError::unavailable(format!("{source}: {problem}")))?;
     if !status.is_success() {

@@ -216,12 +216,12 @@ async fn wait_for_leader(
 pub async fn execute(ctx: &NodeCtx, proposal: &Proposal, timeout: Duration) -> ProposalReply {
     let work = async {
         match proposal {
-            Proposal::Command(command) => match ctx.raft.client_write(command.clone()).await {
+            Proposal::Command(write) => match ctx.raft.client_write(write.clone()).await {
                 Ok(response) => ProposalReply::Applied(response.data),
                 Err(err) => write_failed(ctx, err),
             },
-            Proposal::Join { id, member } => join(ctx, *id, member.clone()).await,
-            Proposal::Leave { id } => leave(ctx, *id).await,
+            Proposal::Join { id, member, .. } => join(ctx, *id, member.clone(), timeout).await,
+            Proposal::Leave { id, .. } => leave(ctx, *id).await,
             Proposal::ReadIndex => read_index(ctx).await,
         }
     };
@@ -309,7 +309,17 @@ where
     }
 }
 
-async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> ProposalReply {
+/// Adds node `id` as a learner, waits for it to catch up, then makes it a voter. A join that
+/// does not finish within three quarters of `timeout` (the joiner stopped answering, so it never
+/// catches up) or fails takes the learner it left out again in the rest of the time: a learner
+/// gets no replicas (only voters are orchestrator nodes), but it would stay in the membership,
+/// receiving the log, until someone removed it.
+async fn join(
+    ctx: &NodeCtx,
+    id: u64,
+    member: flotilla_core::raft::Member,
+    timeout: Duration,
+) -> ProposalReply {
     if !leads(ctx) {
         return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
     }
@@ -360,6 +370,28 @@ async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> Pr
             return ProposalReply::Refused(format!("cannot add node {id}: {err}"));
         }
     }
+    let budget = timeout.mul_f64(0.75);
+    let reply = match tokio::time::timeout(budget, add_and_promote(ctx, id, &member)).await {
+        Ok(reply) => reply,
+        Err(_) => ProposalReply::Unavailable(format!(
+            "node {id} was not added within {:.1}s: it did not catch up with the log (is it up, \
+             and can the leader reach {}?); a learner it left was taken out again, but if its \
+             promotion had begun it may still complete: check the membership before retrying",
+            budget.as_secs_f64(),
+            member.addr
+        )),
+    };
+    if !matches!(reply, ProposalReply::Applied(_)) {
+        remove_learner(ctx, id).await;
+    }
+    reply
+}
+
+async fn add_and_promote(
+    ctx: &NodeCtx,
+    id: u64,
+    member: &flotilla_core::raft::Member,
+) -> ProposalReply {
     let learner = change_membership(|| ctx.raft.add_learner(id, member.clone(), true)).await;
     if let Err(err) = learner {
         return write_failed(ctx, err);
@@ -374,6 +406,34 @@ async fn join(ctx: &NodeCtx, id: u64, member: flotilla_core::raft::Member) -> Pr
     }
 }
 
+/// Takes node `id` out of the membership if it is a learner there, and only then: a voter (a
+/// promotion that went through after all) stays. Waits for a membership change in progress to
+/// finish first, since it may be that very promotion.
+async fn remove_learner(ctx: &NodeCtx, id: u64) {
+    loop {
+        if !ctx.members().contains_key(&id) || voters(ctx).contains(&id) {
+            return;
+        }
+        let removed = ctx
+            .raft
+            .change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
+            .await;
+        match removed {
+            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                ChangeMembershipError::InProgress(_),
+            ))) => tokio::time::sleep(RETRY_PAUSE).await,
+            Ok(_) => {
+                tracing::info!(node = id, "removed the learner a failed join left");
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(node = id, %err, "cannot remove the learner a failed join left");
+                return;
+            }
+        }
+    }
+}
+
 async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
     if !leads(ctx) {
         return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
@@ -382,16 +442,23 @@ async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
     let Some(addr) = ctx.member_addr(id) else {
         return ProposalReply::Refused(format!("node {id} is not in the cluster"));
     };
-    let mut members = voters(ctx);
-    members.remove(&id);
-    if members.is_empty() {
+    let mut others = voters(ctx);
+    if others.remove(&id) && others.is_empty() {
         return ProposalReply::Refused(format!(
             "node {id} is the cluster's last voter; a cluster cannot remove its last node"
         ));
     }
+    // A voter leaves the voters and, with `retain = false`, the membership; a learner (a node
+    // whose join never finished) is no voter, so it is removed from the nodes directly. Asked
+    // again on every attempt: a promotion in progress may turn the one into the other.
     let remove = || {
-        ctx.raft
-            .change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+        let ids = BTreeSet::from([id]);
+        let change = if voters(ctx).contains(&id) {
+            ChangeMembers::RemoveVoters(ids)
+        } else {
+            ChangeMembers::RemoveNodes(ids)
+        };
+        ctx.raft.change_membership(change, false)
     };
     match change_membership(remove).await {
         Ok(response) => {
@@ -410,3 +477,6 @@ async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
         Err(err) => write_failed(ctx, err),
     }
 }
+
+#[cfg(test)]
+mod tests;

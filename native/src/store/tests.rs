@@ -9,6 +9,7 @@ use std::path::Path;
 use flotilla_core::model::ClusterState;
 use flotilla_core::model::Command;
 use flotilla_core::model::ServiceSpec;
+use flotilla_core::model::Write;
 use flotilla_core::raft::LogEntry;
 use flotilla_core::raft::Member;
 use flotilla_core::raft::Vote;
@@ -33,7 +34,7 @@ openraft::declare_raft_types!(
     /// Flotilla's Raft types on tokio, declared here as the node declares them: the storage is
     /// generic over its type config and is tested without the modules above it.
     StoreTypes:
-        D = Command,
+        D = Write,
         R = flotilla_core::raft::Applied,
         NodeId = u64,
         Node = Member,
@@ -65,7 +66,7 @@ async fn passes_openraft_storage_suite() -> std::result::Result<(), StorageError
 }
 
 fn normal(term: u64, index: u64, command: Command) -> LogEntry {
-    LogEntry::new_normal(log_id::<StoreTypes>(term, 1, index), command)
+    LogEntry::new_normal(log_id::<StoreTypes>(term, 1, index), Write::from(command))
 }
 
 fn scale(term: u64, index: u64) -> LogEntry {

@@ -4,7 +4,8 @@
 //! and only Flotilla nodes read them. Public API bodies stay JSON.
 
 use bytes::Bytes;
-use flotilla_core::model::Command;
+use flotilla_core::model::RequestId;
+use flotilla_core::model::Write;
 use flotilla_core::raft::Applied;
 use flotilla_core::raft::Member;
 use serde::Deserialize;
@@ -34,21 +35,27 @@ pub const PING: &str = "/raft/ping";
 pub const LEAVE: &str = "/raft/leave";
 
 /// Something only the leader can do, forwarded to it by whichever node received the request.
+/// A write carries the id of the client request it answers, unchanged however often it is
+/// forwarded or retried, so the state machine applies it once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Proposal {
-    /// Append an orchestrator command to the log.
-    Command(Command),
+    /// Append an orchestrator command, with its request id, to the log.
+    Command(Write),
     /// Add a node to the membership (as a learner first, then a voter).
     Join {
         /// The new node's Raft id.
         id: u64,
         /// Its name, address and capacity.
         member: Member,
+        /// The client request this answers.
+        request: RequestId,
     },
-    /// Remove a node from the membership.
+    /// Remove a node (voter or learner) from the membership.
     Leave {
         /// The leaving node's Raft id.
         id: u64,
+        /// The client request this answers.
+        request: RequestId,
     },
     /// Confirm leadership with a quorum and name the log index a read must see applied to
     /// reflect every write acknowledged before it (Raft's read index).

@@ -1,0 +1,195 @@
+//! Writes are applied once however often they arrive: the same `Idempotency-Key` through the
+//! demo's entry point or straight to a node gets the first answer again and changes nothing, a
+//! write whose answer was lost on the way back is not applied twice when retried, and a reused
+//! key on a different request is refused.
+
+use std::time::Duration;
+
+use flotilla_tests::process::Proc;
+use flotilla_tests::process::delete_keyed;
+use flotilla_tests::process::get;
+use flotilla_tests::process::post;
+use flotilla_tests::process::post_keyed;
+use flotilla_tests::process::wait_for;
+use serde_json::Value;
+use serde_json::json;
+
+/// A demo of three nodes on ports the OS picks: its API and its nodes' addresses.
+struct Demo {
+    proc: Proc,
+    nodes: Vec<String>,
+    _data: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let data = tempfile::tempdir().expect("temp dir");
+        let data_dir = data.path().join("data");
+        let args = [
+            "demo",
+            "--port",
+            "0",
+            "--nodes",
+            "3",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ];
+        let (proc, bound) = Proc::start_on_free_ports(&args, data.path(), "demo");
+        let nodes = (1..=3)
+            .map(|n| bound["nodes"][n.to_string()].as_str().unwrap().to_string())
+            .collect();
+        let demo = Demo {
+            proc,
+            nodes,
+            _data: data,
+        };
+        demo.leader();
+        demo
+    }
+
+    fn api(&self) -> String {
+        self.proc.addr.clone()
+    }
+
+    /// The leader's address, once there is one.
+    fn leader(&self) -> String {
+        wait_for(Duration::from_secs(20), "a leader", || {
+            let (status, stats) = get(&self.api(), "/clusters/0/stats");
+            let addr = stats["leader"]["addr"].as_str()?;
+            (status == 200).then(|| addr.to_string())
+        })
+    }
+
+    /// Services by label, as the leader has them: how many carry `label`.
+    fn count(&self, label: &str) -> usize {
+        let (status, state) = get(&self.api(), "/clusters/0/state");
+        assert_eq!(status, 200, "{state}");
+        state["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|service| service["label"] == label)
+            .count()
+    }
+}
+
+fn web(replicas: u64) -> Value {
+    json!({"container": {"label": "web"}, "replicas": replicas})
+}
+
+#[test]
+fn the_same_key_is_applied_once_through_the_entry_point_and_a_node() {
+    let demo = Demo::start();
+    let (status, first) = post_keyed(&demo.api(), "/clusters/0/service", &web(3), "create-web");
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = post_keyed(&demo.api(), "/clusters/0/service", &web(3), "create-web");
+    assert_eq!(
+        (status, &again),
+        (201, &first),
+        "a retry answers what the first one did"
+    );
+    // The id lives in the cluster, not in the entry point: a node answers the same.
+    for node in &demo.nodes {
+        let (status, direct) = post_keyed(node, "/service", &web(3), "create-web");
+        assert_eq!((status, &direct), (201, &first), "through {node}");
+    }
+    assert_eq!(
+        demo.count("web"),
+        1,
+        "one service, however often it was asked for"
+    );
+
+    // Straight to a node, with a key of its own.
+    let node = &demo.nodes[1];
+    let db = json!({"container": {"label": "db"}, "replicas": 1});
+    let (status, direct) = post_keyed(node, "/service", &db, "create-db");
+    assert_eq!(status, 201, "{direct}");
+    assert_eq!(
+        post_keyed(node, "/service", &db, "create-db"),
+        (201, direct)
+    );
+    assert_eq!(demo.count("db"), 1);
+
+    // The same key on a different request: 422, nothing changes.
+    let (status, reused) = post_keyed(&demo.api(), "/clusters/0/service", &web(5), "create-web");
+    assert_eq!(status, 422, "{reused}");
+    let error = reused["error"].as_str().unwrap();
+    assert!(error.contains("idempotency key \"create-web\""), "{error}");
+    assert_eq!(demo.count("web"), 1);
+    let (_, state) = get(&demo.api(), "/clusters/0/state");
+    let replicas: Vec<&Value> = state["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|service| &service["replicas"])
+        .collect();
+    assert_eq!(replicas, vec![&json!(3), &json!(1)], "{state}");
+
+    // Scaling and deleting twice: the second answers like the first (not 404 for the delete).
+    let id = first["services"][0]["id"].as_u64().unwrap();
+    let scale = format!("/clusters/0/services/{id}/scale");
+    let scaled = post_keyed(&demo.api(), &scale, &json!({"replicas": 4}), "scale-web");
+    assert_eq!(scaled.0, 200, "{}", scaled.1);
+    assert_eq!(
+        post_keyed(&demo.api(), &scale, &json!({"replicas": 4}), "scale-web"),
+        scaled
+    );
+    let path = format!("/clusters/0/services/{id}");
+    let deleted = delete_keyed(&demo.api(), &path, &Value::Null, "delete-web");
+    assert_eq!(deleted.0, 200, "{}", deleted.1);
+    assert_eq!(
+        delete_keyed(&demo.api(), &path, &Value::Null, "delete-web"),
+        deleted
+    );
+    assert_eq!(demo.count("web"), 0);
+
+    // Malformed keys: 400, nothing changes.
+    for bad in ["has space", &"k".repeat(129)] {
+        let (status, refused) = post_keyed(&demo.api(), "/clusters/0/service", &web(1), bad);
+        assert_eq!(status, 400, "{refused}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .unwrap()
+                .contains("Idempotency-Key")
+        );
+        let (status, refused) = post_keyed(node, "/service", &web(1), bad);
+        assert_eq!(status, 400, "{refused}");
+    }
+    assert_eq!(demo.count("web"), 0);
+    // Without a key every request is a new one, as before.
+    assert_eq!(post(&demo.api(), "/clusters/0/service", &web(1)).0, 201);
+    assert_eq!(post(&demo.api(), "/clusters/0/service", &web(1)).0, 201);
+    assert_eq!(demo.count("web"), 2);
+}
+
+#[test]
+fn a_write_whose_answer_was_lost_is_not_applied_twice() {
+    let demo = Demo::start();
+    let leader = demo.leader();
+    let follower = demo.nodes.iter().find(|node| **node != leader).unwrap();
+    // The leader's answers to the follower are lost: the follower forwards the write, the
+    // leader commits it with the third node, and the follower never hears back.
+    let (status, links) = post(&leader, "/connections", &json!({ follower.clone(): 0 }));
+    assert_eq!(status, 200, "{links}");
+    let (status, lost) = post_keyed(follower, "/service", &web(2), "lost-answer");
+    assert_eq!(status, 503, "{lost}");
+    assert!(
+        lost["error"]
+            .as_str()
+            .unwrap()
+            .contains("may have been applied"),
+        "{lost}"
+    );
+    assert_eq!(demo.count("web"), 1, "the write was committed");
+    let (status, _) = post(&leader, "/connections", &json!({ follower.clone(): 1 }));
+    assert_eq!(status, 200);
+
+    // The client retries with the same key, through the same node and the entry point alike.
+    let (status, retried) = post_keyed(follower, "/service", &web(2), "lost-answer");
+    assert_eq!(status, 201, "{retried}");
+    let (status, via_entry) =
+        post_keyed(&demo.api(), "/clusters/0/service", &web(2), "lost-answer");
+    assert_eq!((status, &via_entry), (201, &retried));
+    assert_eq!(demo.count("web"), 1, "the retry was not applied again");
+}
