@@ -194,6 +194,17 @@ impl<C: FlotillaConfig> Inner<C> {
     }
 }
 
+/// Whether the test-only [`Mutation::SkipApply`](crate::mutation::Mutation::SkipApply) drops
+/// this entry's command. Never outside core's own tests.
+fn skipped_by_mutation(log_index: u64) -> bool {
+    #[cfg(test)]
+    if crate::mutation::active(crate::mutation::Mutation::SkipApply) {
+        return log_index % 13 == 0;
+    }
+    let _ = log_index;
+    false
+}
+
 impl<C: FlotillaConfig> RaftSnapshotBuilder<C> for StateMachineStore<C> {
     type SnapshotData = Cursor<Vec<u8>>;
 
@@ -241,6 +252,7 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
                 inner.last_applied = Some(entry.log_id);
                 match &entry.payload {
                     EntryPayload::Blank => None,
+                    EntryPayload::Normal(_) if skipped_by_mutation(log_index) => None,
                     EntryPayload::Normal(command) => Some(inner.state.apply(log_index, command)),
                     EntryPayload::Membership(membership) => {
                         inner.membership =

@@ -107,6 +107,8 @@ pub struct Simulation {
     events_recorded: u64,
     /// Events not yet taken by [`Simulation::take_events`].
     events: Vec<Event>,
+    /// Log entries crashed nodes lost because their disk had not flushed them yet.
+    entries_lost_in_crashes: u64,
 }
 
 impl Simulation {
@@ -130,6 +132,7 @@ impl Simulation {
         let runtime = VirtualRuntime::with_seed(config.seed);
         let count = config.nodes as u64;
         let capacity = config.capacity;
+        let config_flush_delay = config.disk_flush_delay;
         let mut sim = Simulation {
             runtime,
             world: WorldHandle::new(World::new(config)),
@@ -139,11 +142,13 @@ impl Simulation {
             removed: BTreeSet::new(),
             events_recorded: 0,
             events: Vec::new(),
+            entries_lost_in_crashes: 0,
         };
         let members: BTreeMap<NodeId, Member> =
             (1..=count).map(|id| (id, member(id, capacity))).collect();
         for id in 1..=count {
             let log = MemLogStore::bootstrapped(&members).map_err(SimError::InvalidConfig)?;
+            log.set_flush_delay(config_flush_delay);
             sim.nodes.insert(
                 id,
                 SimNode {
@@ -165,11 +170,13 @@ impl Simulation {
 
     /// A node with an empty disk, not started yet.
     fn create_node(&mut self, id: NodeId, capacity: u32) {
+        let log = MemLogStore::default();
+        log.set_flush_delay(self.world.lock().config.disk_flush_delay);
         self.nodes.insert(
             id,
             SimNode {
                 member: member(id, capacity),
-                log: MemLogStore::default(),
+                log,
                 state_machine: StateMachineStore::default(),
             },
         );
