@@ -35,6 +35,8 @@ pub struct SimConfig {
     pub pre_vote: bool,
     /// A node builds a snapshot (and compacts its log) every this many applied entries.
     pub snapshot_every: u64,
+    /// How many entries before its latest snapshot a node keeps in its log (0: none).
+    pub logs_kept_after_snapshot: u64,
     /// A client waits this long for an answer before giving up (no leader, no quorum).
     pub client_timeout: Duration,
     /// The leader marks a node it has not heard from for this long down (its replicas move to
@@ -58,6 +60,7 @@ impl SimConfig {
             disk_flush_delay: Duration::ZERO,
             pre_vote: true,
             snapshot_every: 200,
+            logs_kept_after_snapshot: 0,
             client_timeout: Duration::from_secs(5),
             node_down_after: Duration::from_secs(5),
         }

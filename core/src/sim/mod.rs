@@ -30,6 +30,7 @@
 //! simulation triggers them): that is what lets observers see each node's timer run down, and
 //! lets a user force a timeout or align timers to provoke a split vote.
 
+pub mod campaign;
 mod client;
 mod config;
 mod driver;
@@ -126,7 +127,7 @@ impl Simulation {
                 // (`SimConfig::pre_vote`); this tells openraft the same.
                 pre_vote: config.pre_vote,
                 snapshot_every: config.snapshot_every,
-                logs_kept_after_snapshot: 0,
+                logs_kept_after_snapshot: config.logs_kept_after_snapshot,
             })
             .map_err(|err| SimError::InvalidConfig(err.to_string()))?;
         let runtime = VirtualRuntime::with_seed(config.seed);
