@@ -8,9 +8,9 @@
 //!   every other node committed at that index (the checker's copy of the committed log), and
 //!   stays so;
 //! * leader completeness: a leader holds every entry committed in an earlier term;
-//! * monotonicity: a node's term never goes back, nor does its vote change within a term — both
-//!   across crashes, as they are on its disk — and its commit and applied indexes never go back
-//!   while it runs;
+//! * monotonicity: a node's term never goes back, nor does its vote change within a term (but
+//!   from a candidate to the leader elected in that term) — both across crashes, as they are on
+//!   its disk — and its commit and applied indexes never go back while it runs;
 //! * each node's state equals the one rebuilt from the committed log (a reference state machine
 //!   that the checker feeds itself);
 //! * the orchestrator's promises in every state a node applies: every replica is placed or
@@ -320,7 +320,11 @@ fn check_vote(id: NodeId, before: Option<Vote>, now: Vote) -> Result<(), String>
             was.term, is.term
         ));
     }
-    if is.term == was.term && was.term > 0 && is.voted_for != was.voted_for {
+    // Within a term, the vote may change only from a candidate (itself, or one it granted) to
+    // the leader it then hears from (a committed vote); never to another candidate, and never
+    // away from a leader.
+    let changed = is.term == was.term && was.term > 0 && is.voted_for != was.voted_for;
+    if changed && (before.committed || !now.committed) {
         return Err(format!(
             "n{id} voted for n{} and then for n{} in term {}",
             was.voted_for, is.voted_for, is.term
