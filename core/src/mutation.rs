@@ -58,5 +58,6 @@ thread_local! {
 /// Under [`Mutation::DropAckedWrite`], whether the leader drops this create (every fifth it is
 /// asked to write) and answers it as done.
 pub(crate) fn drops_this_create() -> bool {
-    active(Mutation::DropAckedWrite) && CREATES_SEEN.with(|count| count.replace(count.get() + 1)) % 5 == 4
+    active(Mutation::DropAckedWrite)
+        && CREATES_SEEN.with(|count| count.replace(count.get() + 1)) % 5 == 4
 }

@@ -20,11 +20,17 @@ fn a_few_seeds_keep_every_promise_and_inject_faults() {
     assert_eq!(summary.seeds, 4);
     assert!(summary.passed(), "{summary}");
     let kinds = summary.faults.values().filter(|count| **count > 0).count();
-    assert!(kinds >= 5, "a handful of fault kinds were injected: {summary}");
+    assert!(
+        kinds >= 5,
+        "a handful of fault kinds were injected: {summary}"
+    );
     assert!(summary.operations > 100, "clients were busy: {summary}");
     let line = summary.to_string();
     for kind in FaultKind::ALL {
-        assert!(line.contains(kind.name()), "the summary names {kind:?}: {line}");
+        assert!(
+            line.contains(kind.name()),
+            "the summary names {kind:?}: {line}"
+        );
     }
     assert!(line.ends_with("0 violations"), "{line}");
 }
@@ -42,8 +48,18 @@ fn a_seed_replays_exactly() {
     let first = run_seed(42, 5);
     let again = run_seed(42, 5);
     assert_eq!(
-        (first.simulated, &first.faults, first.operations, first.committed),
-        (again.simulated, &again.faults, again.operations, again.committed)
+        (
+            first.simulated,
+            &first.faults,
+            first.operations,
+            first.committed
+        ),
+        (
+            again.simulated,
+            &again.faults,
+            again.operations,
+            again.committed
+        )
     );
 }
 

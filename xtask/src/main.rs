@@ -201,7 +201,10 @@ mod tests {
             panic!("--from and --nodes have defaults");
         };
         assert_eq!((sim.seeds, sim.from, sim.nodes), (Some(10), 0, 5));
-        assert!(parse(&["sim", "--from", "3"]).is_err(), "--from needs --seeds");
+        assert!(
+            parse(&["sim", "--from", "3"]).is_err(),
+            "--from needs --seeds"
+        );
         assert!(
             parse(&["sim", "--seeds", "3", "--trace"]).is_err(),
             "a campaign has no single trace"

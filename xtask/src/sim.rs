@@ -94,7 +94,10 @@ pub fn campaign(seeds: u64, from: u64, nodes: usize) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::with_code(
-            format!("the campaign failed: `{command}` {}", crate::cmd::describe_status(status)),
+            format!(
+                "the campaign failed: `{command}` {}",
+                crate::cmd::describe_status(status)
+            ),
             1,
         ))
     }

@@ -63,7 +63,10 @@ pub fn steps(test_args: &[String]) -> Vec<Step> {
         // Seeded fault campaigns over the simulation, optimised (TESTING.md): 500 seeds, each
         // a run with partitions, loss, duplication, crashes and membership changes, checked
         // for Raft's safety properties, the orchestrator's invariants and linearizability.
-        Step::command("campaign", crate::sim::campaign_command(CAMPAIGN_SEEDS, 0, 5)),
+        Step::command(
+            "campaign",
+            crate::sim::campaign_command(CAMPAIGN_SEEDS, 0, 5),
+        ),
         // ---- Later steps plug in here, in the order they should run. ----
         // Browser tests (flotilla-tests' tests/browser.rs: the page in headless Chromium, from
         // /usr/bin/chromium and /usr/bin/chromedriver, which .ci/run's install_browser()

@@ -28,9 +28,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     };
     let mut seeds = None;
     while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let number = |what: &str| {
             value
                 .parse::<u64>()
@@ -56,9 +54,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(why) => {
             eprintln!("flotilla-campaign: {why}");
-            eprintln!(
-                "usage: flotilla-campaign --seeds N [--from S] [--nodes K] [--threads T]"
-            );
+            eprintln!("usage: flotilla-campaign --seeds N [--from S] [--nodes K] [--threads T]");
             return ExitCode::from(2);
         }
     };
@@ -76,7 +72,7 @@ fn main() -> ExitCode {
         if report.violation.is_some() {
             println!("{report}");
         }
-        if done % tenth == 0 && done < args.seeds {
+        if done.is_multiple_of(tenth) && done < args.seeds {
             eprintln!("campaign: {done}/{} seeds run", args.seeds);
         }
     });

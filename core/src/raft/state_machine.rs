@@ -199,7 +199,7 @@ impl<C: FlotillaConfig> Inner<C> {
 fn skipped_by_mutation(log_index: u64) -> bool {
     #[cfg(test)]
     if crate::mutation::active(crate::mutation::Mutation::SkipApply) {
-        return log_index % 13 == 0;
+        return log_index.is_multiple_of(13);
     }
     let _ = log_index;
     false

@@ -174,7 +174,14 @@ impl World {
             return None;
         }
         let detail = format!("duplicate of #{original}");
-        Some(self.send(now, message.from, message.to, message.kind, message.term, detail))
+        Some(self.send(
+            now,
+            message.from,
+            message.to,
+            message.kind,
+            message.term,
+            detail,
+        ))
     }
 
     /// Marks an in-flight message to be lost. Returns `false` if it is not on the wire.

@@ -54,6 +54,7 @@ struct Track {
 }
 
 /// The safety checker of one campaign seed. See the [module documentation](self).
+#[derive(Default)]
 pub struct Checker {
     leaders: BTreeMap<u64, NodeId>,
     /// The committed log as seen so far: each entry, and a term at or after the one it was
@@ -66,19 +67,6 @@ pub struct Checker {
     reference_states: BTreeMap<u64, ClusterState>,
     /// The next index the reference applies.
     next_reference: u64,
-}
-
-impl Default for Checker {
-    fn default() -> Self {
-        Checker {
-            leaders: BTreeMap::new(),
-            committed: BTreeMap::new(),
-            nodes: BTreeMap::new(),
-            reference: StateMachineStore::default(),
-            reference_states: BTreeMap::new(),
-            next_reference: 0,
-        }
-    }
 }
 
 /// What one running node reports, read once per check.
@@ -221,7 +209,9 @@ impl Checker {
             let reference = &mut self.reference;
             let applied = without_mutations(|| reference.apply(entries).now_or_never());
             if !matches!(applied, Some(Ok(()))) {
-                return Err(format!("the reference state machine failed at index {index}"));
+                return Err(format!(
+                    "the reference state machine failed at index {index}"
+                ));
             }
             let state = self.reference.read(Clone::clone);
             if let Some(why) = orchestrator_violations(&state).first() {
@@ -405,7 +395,12 @@ pub fn orchestrator_violations(state: &ClusterState) -> Vec<String> {
 pub fn describe_state(state: &ClusterState) -> String {
     let nodes: Vec<String> = state
         .node_views()
-        .map(|node| format!("{}:{:?}:{}/{}", node.id, node.status, node.load, node.capacity))
+        .map(|node| {
+            format!(
+                "{}:{:?}:{}/{}",
+                node.id, node.status, node.load, node.capacity
+            )
+        })
         .collect();
     let services: Vec<String> = state
         .services()
@@ -417,5 +412,9 @@ pub fn describe_state(state: &ClusterState) -> String {
             )
         })
         .collect();
-    format!("nodes [{}] services [{}]", nodes.join(" "), services.join(", "))
+    format!(
+        "nodes [{}] services [{}]",
+        nodes.join(" "),
+        services.join(", ")
+    )
 }

@@ -56,9 +56,11 @@ impl Clients {
                 let command = Command::ScaleService { id: *id, replicas };
                 (label.clone(), Request::Scale(replicas), command)
             }
-            Some((label, id)) if roll < 55 => {
-                (label.clone(), Request::Delete, Command::DeleteService { id: *id })
-            }
+            Some((label, id)) if roll < 55 => (
+                label.clone(),
+                Request::Delete,
+                Command::DeleteService { id: *id },
+            ),
             _ => {
                 let label = format!("s{}", self.created);
                 self.created += 1;

@@ -192,7 +192,9 @@ impl History {
                 call: at,
                 ret: Some(at),
                 input: Request::Read,
-                output: Some(Response::Read(read.remove(label.as_str()).unwrap_or_default())),
+                output: Some(Response::Read(
+                    read.remove(label.as_str()).unwrap_or_default(),
+                )),
             });
             match is_linearizable(&ServiceModel, operations) {
                 Ok(true) => {}
@@ -217,15 +219,13 @@ fn describe(operations: &[Operation<Request, Response>]) -> String {
     operations
         .iter()
         .map(|op| {
-            let ret = op
-                .ret
-                .map_or("never".to_string(), |at| format!("{:.3}s", at.as_secs_f64()));
-            let output = op
-                .output
-                .as_ref()
-                .map_or("no answer (may or may not have happened)".to_string(), |out| {
-                    format!("{out:?}")
-                });
+            let ret = op.ret.map_or("never".to_string(), |at| {
+                format!("{:.3}s", at.as_secs_f64())
+            });
+            let output = op.output.as_ref().map_or(
+                "no answer (may or may not have happened)".to_string(),
+                |out| format!("{out:?}"),
+            );
             format!(
                 "    called {:.3}s, returned {ret}: {:?} -> {output}",
                 op.call.as_secs_f64(),
@@ -244,7 +244,12 @@ mod tests {
         Duration::from_millis(ms)
     }
 
-    fn op(call: u64, ret: Option<u64>, input: Request, output: Option<Response>) -> Operation<Request, Response> {
+    fn op(
+        call: u64,
+        ret: Option<u64>,
+        input: Request,
+        output: Option<Response>,
+    ) -> Operation<Request, Response> {
         Operation {
             call: at(call),
             ret: ret.map(at),
@@ -266,7 +271,12 @@ mod tests {
     fn a_create_applied_twice_is_caught() {
         let history = [
             op(0, None, Request::Create(3), None),
-            op(100, Some(100), Request::Read, Some(Response::Read(vec![3, 3]))),
+            op(
+                100,
+                Some(100),
+                Request::Read,
+                Some(Response::Read(vec![3, 3])),
+            ),
         ];
         assert_eq!(is_linearizable(&ServiceModel, &history), Ok(false));
     }

@@ -239,7 +239,11 @@ fn unconverged(sim: &Simulation) -> Option<String> {
             .nodes()
             .map(|(id, _)| *id)
             .collect();
-        (members, metrics.current_term, metrics.last_log_index.unwrap_or(0))
+        (
+            members,
+            metrics.current_term,
+            metrics.last_log_index.unwrap_or(0),
+        )
     };
     let state = sim.nodes[&leader].state_machine.read(Clone::clone);
     for &id in &members {
@@ -273,9 +277,7 @@ fn unconverged(sim: &Simulation) -> Option<String> {
         return Some("the orchestrator's nodes are not the members".into());
     }
     let pending = state.total_pending();
-    let room = state
-        .node_views()
-        .any(|node| node.load < node.capacity);
+    let room = state.node_views().any(|node| node.load < node.capacity);
     if pending > 0 && room {
         return Some(format!("{pending} replicas pend while a node has room"));
     }

@@ -127,7 +127,13 @@ impl fmt::Display for CampaignSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let faults: Vec<String> = FaultKind::ALL
             .iter()
-            .map(|kind| format!("{} {}", kind.name(), self.faults.get(kind).copied().unwrap_or(0)))
+            .map(|kind| {
+                format!(
+                    "{} {}",
+                    kind.name(),
+                    self.faults.get(kind).copied().unwrap_or(0)
+                )
+            })
             .collect();
         write!(
             f,

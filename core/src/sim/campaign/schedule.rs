@@ -116,8 +116,9 @@ impl Schedule {
     /// One step of the fault phase at virtual time `now`: undoes faults whose time is up and
     /// maybe starts a new one.
     pub fn step(&mut self, sim: &mut Simulation, rng: &mut Xoshiro256PlusPlus, now: Duration) {
-        let (due, active): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.active).into_iter().partition(|(end, _)| *end <= now);
+        let (due, active): (Vec<_>, Vec<_>) = std::mem::take(&mut self.active)
+            .into_iter()
+            .partition(|(end, _)| *end <= now);
         self.active = active;
         for (_, undo) in due {
             self.undo(sim, undo);
@@ -208,8 +209,7 @@ impl Schedule {
                 for &x in a {
                     for &y in b {
                         for link in [(x, y), (y, x)] {
-                            if !sim.cut_links().contains(&link) && sim.cut(link.0, link.1).is_ok()
-                            {
+                            if !sim.cut_links().contains(&link) && sim.cut(link.0, link.1).is_ok() {
                                 links.push(link);
                             }
                         }
@@ -219,7 +219,11 @@ impl Schedule {
             }
             FaultKind::Cut => {
                 let from = *members.choose(rng)?;
-                let to = *members.iter().filter(|id| **id != from).collect::<Vec<_>>().choose(rng)?;
+                let to = *members
+                    .iter()
+                    .filter(|id| **id != from)
+                    .collect::<Vec<_>>()
+                    .choose(rng)?;
                 if sim.cut_links().contains(&(from, *to)) {
                     return None;
                 }
@@ -235,8 +239,11 @@ impl Schedule {
                 Some((lasts, Some(Undo::DuplicateRate)))
             }
             FaultKind::Reorder => {
-                sim.set_latency(Duration::from_millis(1), Duration::from_millis(rng.random_range(20..150)))
-                    .ok()?;
+                sim.set_latency(
+                    Duration::from_millis(1),
+                    Duration::from_millis(rng.random_range(20..150)),
+                )
+                .ok()?;
                 Some((lasts, Some(Undo::Latency)))
             }
             FaultKind::LatencySpike => {

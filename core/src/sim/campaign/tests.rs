@@ -16,6 +16,7 @@ fn assert_caught(mutation: Mutation, expected: &str) {
     let report = first_caught(mutation, 300)
         .unwrap_or_else(|| panic!("{mutation:?} was not caught in 300 seeds"));
     let what = &report.violation.as_ref().expect("a violation").what;
+    eprintln!("{mutation:?} caught at seed {}: {what}", report.seed);
     assert!(
         what.contains(expected),
         "{mutation:?} was caught at seed {} but not as expected ({expected}): {what}",
