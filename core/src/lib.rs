@@ -2,6 +2,8 @@
 #![deny(missing_docs)]
 
 pub mod model;
+#[cfg(test)]
+mod mutation;
 pub mod raft;
 pub mod rt;
 pub mod scenario;

@@ -1,7 +1,7 @@
 //! `cargo xtask`: Flotilla's developer tooling.
 //!
 //! `cargo xtask run` builds everything and starts the demo, `cargo xtask test` runs every check
-//! CI runs, `cargo xtask sim` runs one simulation, and `cargo xtask bench` runs the benchmarks.
+//! CI runs, `cargo xtask sim` runs one simulation (or, with `--seeds`, a fault campaign), and `cargo xtask bench` runs the benchmarks.
 //! This file holds the command line and dispatches each verb to its module.
 
 mod bench;
@@ -33,7 +33,7 @@ enum Command {
     Run(RunArgs),
     /// Run every check, as CI does: fmt, clippy, module layers, tests, the wasm32 build, core's dependencies
     Test(TestArgs),
-    /// Run one deterministic simulation of a cluster in virtual time
+    /// Run one deterministic simulation of a cluster in virtual time, or with --seeds a fault campaign of many
     Sim(SimArgs),
     /// Run flotilla-core's benchmarks
     Bench(BenchArgs),
@@ -84,6 +84,12 @@ pub struct SimArgs {
     /// Print a trace of the simulated events
     #[arg(long)]
     pub trace: bool,
+    /// Run a fault campaign of this many seeds instead (optimised, on every core; see TESTING.md)
+    #[arg(long, value_name = "N", conflicts_with_all = ["seed", "seconds", "trace"])]
+    pub seeds: Option<u64>,
+    /// The campaign's first seed
+    #[arg(long, value_name = "S", default_value_t = 0, requires = "seeds")]
+    pub from: u64,
 }
 
 /// Parses `--nodes`: a whole number of at least 1.
@@ -111,7 +117,10 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Test(args) => test::run(args),
         Command::Layers => layers::check(),
-        Command::Sim(args) => sim::run(args).map_err(cmd::Error::from),
+        Command::Sim(args) => match args.seeds {
+            Some(seeds) => sim::campaign(seeds, args.from, args.nodes),
+            None => sim::run(args).map_err(cmd::Error::from),
+        },
         Command::Bench(args) => bench::run(args),
         Command::Web => web::run(),
     };
@@ -173,6 +182,32 @@ mod tests {
         assert_eq!(
             (sim.seed, sim.nodes, sim.seconds, sim.trace),
             (42, 3, 2.5, true)
+        );
+    }
+
+    #[test]
+    fn sim_takes_a_campaign() {
+        let Ok(Cli {
+            command: Command::Sim(sim),
+        }) = parse(&["sim", "--seeds", "500", "--from", "1234", "--nodes", "3"])
+        else {
+            panic!("the campaign flags parse");
+        };
+        assert_eq!((sim.seeds, sim.from, sim.nodes), (Some(500), 1234, 3));
+        let Ok(Cli {
+            command: Command::Sim(sim),
+        }) = parse(&["sim", "--seeds", "10"])
+        else {
+            panic!("--from and --nodes have defaults");
+        };
+        assert_eq!((sim.seeds, sim.from, sim.nodes), (Some(10), 0, 5));
+        assert!(
+            parse(&["sim", "--from", "3"]).is_err(),
+            "--from needs --seeds"
+        );
+        assert!(
+            parse(&["sim", "--seeds", "3", "--trace"]).is_err(),
+            "a campaign has no single trace"
         );
     }
 

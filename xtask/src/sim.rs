@@ -1,8 +1,14 @@
 //! `cargo xtask sim`: runs one deterministic simulation of a cluster in virtual time, with a
-//! light client workload, and prints what happened.
+//! light client workload, and prints what happened; or, with `--seeds`, a fault campaign.
 //!
 //! With `--trace`, one line per event; two runs of the same seed print byte-identical output.
 //! Without it, a summary of the run.
+//!
+//! A campaign runs optimised: xtask itself is a debug build, and the simulation in a debug
+//! build is about fifteen times slower. Rather than build xtask (and the page's wasm tooling it
+//! carries) optimised, it runs `flotilla-campaign`, a small binary of flotilla-core, with
+//! `cargo run --release`: one extra optimised build of core and its dependencies (openraft,
+//! serde, rand), a few minutes on a cold machine, then seconds.
 
 use std::io::Write;
 use std::time::Duration;
@@ -13,6 +19,8 @@ use flotilla_core::sim::Simulation;
 use flotilla_core::sim::Workload;
 
 use crate::SimArgs;
+use crate::cmd::Cmd;
+use crate::cmd::Error;
 
 /// Runs the simulation described by `args` (seed, nodes, virtual seconds, trace).
 pub fn run(args: SimArgs) -> Result<(), String> {
@@ -21,6 +29,7 @@ pub fn run(args: SimArgs) -> Result<(), String> {
         nodes,
         seconds,
         trace,
+        ..
     } = args;
     let mut sim = Simulation::new(SimConfig::new(seed, nodes)).map_err(|err| err.to_string())?;
     let mut workload = Workload::light();
@@ -73,4 +82,43 @@ pub fn run(args: SimArgs) -> Result<(), String> {
         writeln!(out, "{summary}").map_err(|err| format!("cannot write: {err}"))?;
     }
     Ok(())
+}
+
+/// Runs a fault campaign of `seeds` seeds from `from` with `nodes` nodes: builds and runs
+/// flotilla-core's `flotilla-campaign` optimised, on every core. Fails if any seed broke a
+/// promise (the output names each, with the command that replays it).
+pub fn campaign(seeds: u64, from: u64, nodes: usize) -> Result<(), Error> {
+    let command = campaign_command(seeds, from, nodes);
+    let status = command.status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::with_code(
+            format!(
+                "the campaign failed: `{command}` {}",
+                crate::cmd::describe_status(status)
+            ),
+            1,
+        ))
+    }
+}
+
+/// The command that runs a campaign (also the `campaign` step of `cargo xtask test`).
+pub fn campaign_command(seeds: u64, from: u64, nodes: usize) -> Cmd {
+    Cmd::cargo().args([
+        "run".to_string(),
+        "--release".into(),
+        "--quiet".into(),
+        "--package".into(),
+        "flotilla-core".into(),
+        "--bin".into(),
+        "flotilla-campaign".into(),
+        "--".into(),
+        "--seeds".into(),
+        seeds.to_string(),
+        "--from".into(),
+        from.to_string(),
+        "--nodes".into(),
+        nodes.to_string(),
+    ])
 }

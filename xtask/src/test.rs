@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 use crate::cmd::{Cmd, Error, Result};
 use crate::{TestArgs, deps, layers, toolchain};
 
+/// How many seeds the `campaign` step runs: about a minute on two cores, after a few minutes
+/// of optimised build on a cold machine.
+pub const CAMPAIGN_SEEDS: u64 = 500;
+
 /// One step of `cargo xtask test`: a short name for the summary and what it does.
 pub struct Step {
     /// The name shown in the progress lines and the summary, e.g. `clippy`.
@@ -56,6 +60,13 @@ pub fn steps(test_args: &[String]) -> Vec<Step> {
             Cmd::cargo().args(["test", "--workspace"]).args(test_args),
         ),
         Step::new("core-deps", deps::check_core),
+        // Seeded fault campaigns over the simulation, optimised (TESTING.md): 500 seeds, each
+        // a run with partitions, loss, duplication, crashes and membership changes, checked
+        // for Raft's safety properties, the orchestrator's invariants and linearizability.
+        Step::command(
+            "campaign",
+            crate::sim::campaign_command(CAMPAIGN_SEEDS, 0, 5),
+        ),
         // ---- Later steps plug in here, in the order they should run. ----
         // Browser tests (flotilla-tests' tests/browser.rs: the page in headless Chromium, from
         // /usr/bin/chromium and /usr/bin/chromedriver, which .ci/run's install_browser()
@@ -157,7 +168,8 @@ mod tests {
                 "layers",
                 "web",
                 "test",
-                "core-deps"
+                "core-deps",
+                "campaign"
             ]
         );
     }

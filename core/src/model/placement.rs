@@ -84,6 +84,12 @@ impl Placer {
         let mut slots = Vec::new();
         let mut candidates = Vec::new();
         for (id, load, capacity) in nodes {
+            // The test-only over-capacity mutation: placement believes in one more slot.
+            #[cfg(test)]
+            let capacity = capacity
+                + u32::from(crate::mutation::active(
+                    crate::mutation::Mutation::OverCapacity,
+                ));
             if load < capacity {
                 candidates.push(Reverse(Candidate {
                     fill: Fill { load, capacity, id },

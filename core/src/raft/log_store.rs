@@ -1,8 +1,13 @@
 //! [`MemLogStore`]: the Raft log and vote kept in memory.
 //!
 //! In the simulation this is a node's "disk": it survives a crash of the node (the simulation
-//! keeps the store and hands it to the restarted node), and appends are durable at once. The
-//! native server has its own store on disk.
+//! keeps the store and hands it to the restarted node). By default appends are durable at once.
+//! With a flush delay ([`MemLogStore::set_flush_delay`]) it behaves like a disk written in order
+//! and flushed later: an append is readable at once but reported flushed to openraft only after
+//! the delay, and a crash ([`MemLogStore::lose_unflushed`]) loses every write since the last
+//! flush — unflushed appends and what was written after them (the committed log id). Votes,
+//! truncations and purges are flushed before they return, as openraft requires. The native
+//! server has its own store on disk.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -12,6 +17,7 @@ use std::ops::RangeBounds;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::MutexGuard;
+use std::time::Duration;
 
 use openraft::EntryPayload;
 use openraft::LogId;
@@ -24,6 +30,7 @@ use openraft::entry::RaftEntry;
 use openraft::storage::IOFlushed;
 use openraft::storage::RaftLogStorage;
 use openraft::vote::RaftLeaderId;
+use openraft_rt::AsyncRuntime;
 
 use super::FlotillaConfig;
 use super::LeaderId;
@@ -42,6 +49,22 @@ struct Inner<C: FlotillaConfig> {
     log: BTreeMap<u64, C::Entry>,
     committed: Option<LogIdOf<C>>,
     vote: Option<VoteOf<C>>,
+    /// The vote as the disk holds it: what a crashed node restarts with.
+    durable_vote: Option<VoteOf<C>>,
+    /// How long an append takes to be flushed; zero: at once.
+    flush_delay: Duration,
+    /// Appends written but not flushed yet, by write number, oldest first.
+    unflushed: BTreeMap<u64, Unflushed<C>>,
+    /// Number of the next append.
+    next_write: u64,
+}
+
+/// An append not flushed yet: what a crash now would undo.
+struct Unflushed<C: FlotillaConfig> {
+    /// The lowest index it wrote.
+    first_index: u64,
+    /// The committed log id before it (a later write, lost with it).
+    committed_before: Option<LogIdOf<C>>,
 }
 
 /// One log entry as observers see it: enough to draw a log and to inspect an entry.
@@ -63,6 +86,10 @@ impl<C: FlotillaConfig> Default for MemLogStore<C> {
                 log: BTreeMap::new(),
                 committed: None,
                 vote: None,
+                durable_vote: None,
+                flush_delay: Duration::ZERO,
+                unflushed: BTreeMap::new(),
+                next_write: 0,
             })),
         }
     }
@@ -116,6 +143,33 @@ impl<C: FlotillaConfig> MemLogStore<C> {
     /// restarts with, and so what a crashed node's term and vote are.
     pub fn vote(&self) -> Option<VoteOf<C>> {
         self.lock().vote
+    }
+
+    /// Makes appends take `delay` to be flushed (zero: at once, the default). Meant for a store
+    /// that has not started yet.
+    pub fn set_flush_delay(&self, delay: Duration) {
+        self.lock().flush_delay = delay;
+    }
+
+    /// What a crash does to the disk: every write since the last flush is lost (the unflushed
+    /// appends, and the committed log id written after them), and the vote is the one last
+    /// saved. Returns how many log entries were lost.
+    pub fn lose_unflushed(&self) -> u64 {
+        let mut inner = self.lock();
+        let first = inner.unflushed.values().map(|w| w.first_index).min();
+        let committed = inner.unflushed.values().next().map(|w| w.committed_before);
+        inner.unflushed.clear();
+        inner.vote = inner.durable_vote;
+        let Some(first) = first else { return 0 };
+        if let Some(committed) = committed {
+            inner.committed = committed;
+        }
+        inner.log.split_off(&first).len() as u64
+    }
+
+    /// Every write up to now is on the disk (a flush, or a write that waits for one).
+    fn flush_all(inner: &mut Inner<C>) {
+        inner.unflushed.clear();
     }
 
     /// Index of the last entry removed by log compaction (0 if none).
@@ -201,7 +255,15 @@ impl<C: FlotillaConfig> RaftLogStorage<C> for MemLogStore<C> {
     }
 
     async fn save_vote(&mut self, vote: &VoteOf<C>) -> Result<(), io::Error> {
-        self.lock().vote = Some(*vote);
+        let mut inner = self.lock();
+        inner.vote = Some(*vote);
+        #[cfg(test)]
+        if crate::mutation::active(crate::mutation::Mutation::VoteNotPersisted) {
+            return Ok(());
+        }
+        // openraft needs the vote on disk before this returns: a flush.
+        inner.durable_vote = Some(*vote);
+        Self::flush_all(&mut inner);
         Ok(())
     }
 
@@ -209,20 +271,52 @@ impl<C: FlotillaConfig> RaftLogStorage<C> for MemLogStore<C> {
     where
         I: IntoIterator<Item = C::Entry>,
     {
-        {
+        let (delay, write) = {
             let mut inner = self.lock();
+            let mut first_index = None;
             for entry in entries {
+                first_index.get_or_insert(entry.index());
                 inner.log.insert(entry.index(), entry);
             }
+            let delay = inner.flush_delay;
+            let write = inner.next_write;
+            inner.next_write += 1;
+            if let Some(first_index) = first_index.filter(|_| !delay.is_zero()) {
+                let committed_before = inner.committed;
+                inner.unflushed.insert(
+                    write,
+                    Unflushed {
+                        first_index,
+                        committed_before,
+                    },
+                );
+            }
+            (delay, write)
+        };
+        if delay.is_zero() {
+            // Memory is this store's durable medium: the entries are "flushed" once inserted.
+            callback.io_completed(Ok(()));
+            return Ok(());
         }
-        // Memory is this store's durable medium: the entries are "flushed" once inserted.
-        callback.io_completed(Ok(()));
+        // The flush is a task of the node's process: if it crashes first, the flush never comes.
+        let store = self.clone();
+        drop(C::AsyncRuntime::spawn(async move {
+            C::AsyncRuntime::sleep(delay).await;
+            {
+                // The disk is written in order: this flush covers every write before it.
+                let mut inner = store.lock();
+                inner.unflushed = inner.unflushed.split_off(&(write + 1));
+            }
+            callback.io_completed(Ok(()));
+        }));
         Ok(())
     }
 
     async fn truncate_after(&mut self, last_log_id: Option<LogIdOf<C>>) -> Result<(), io::Error> {
         let from = last_log_id.map_or(0, |id| id.index + 1);
-        self.lock().log.split_off(&from);
+        let mut inner = self.lock();
+        inner.log.split_off(&from);
+        Self::flush_all(&mut inner);
         Ok(())
     }
 
@@ -231,6 +325,7 @@ impl<C: FlotillaConfig> RaftLogStorage<C> for MemLogStore<C> {
         let keep = inner.log.split_off(&(log_id.index + 1));
         inner.log = keep;
         inner.last_purged = Some(log_id);
+        Self::flush_all(&mut inner);
         Ok(())
     }
 

@@ -199,6 +199,17 @@ impl<C: FlotillaConfig> Inner<C> {
     }
 }
 
+/// Whether the test-only [`Mutation::SkipApply`](crate::mutation::Mutation::SkipApply) drops
+/// this entry's command. Never outside core's own tests.
+fn skipped_by_mutation(log_index: u64) -> bool {
+    #[cfg(test)]
+    if crate::mutation::active(crate::mutation::Mutation::SkipApply) {
+        return log_index.is_multiple_of(13);
+    }
+    let _ = log_index;
+    false
+}
+
 impl<C: FlotillaConfig> RaftSnapshotBuilder<C> for StateMachineStore<C> {
     type SnapshotData = Cursor<Vec<u8>>;
 
@@ -248,6 +259,7 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
                 inner.last_applied = Some(entry.log_id);
                 match &entry.payload {
                     EntryPayload::Blank => None,
+                    EntryPayload::Normal(_) if skipped_by_mutation(log_index) => None,
                     EntryPayload::Normal(write) => {
                         let answer = inner.state.apply_write(log_index, write);
                         answered_index = answer.log_index;

@@ -73,11 +73,46 @@ enum Attempt {
 
 /// Writes `command` at `raft`, which believes it leads.
 async fn write_at_leader(raft: SimRaft, command: Command) -> Attempt {
+    #[cfg(test)]
+    if let Some(fake) = fake_acknowledgement(&command) {
+        return Attempt::Done(Ok(fake));
+    }
     match raft.client_write(command.into()).await {
         Ok(response) => Attempt::Done(Ok(response.data)),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => Attempt::Retry,
         Err(err) => Attempt::Done(Err(err.to_string())),
     }
+}
+
+/// Under the test-only [`Mutation::DropAckedWrite`](crate::mutation::Mutation::DropAckedWrite),
+/// the answer a leader gives to a create it drops: "created", every replica pending.
+#[cfg(test)]
+fn fake_acknowledgement(command: &Command) -> Option<Applied> {
+    use crate::model::Outcome;
+    use crate::model::ServiceView;
+    let Command::CreateServices { services } = command else {
+        return None;
+    };
+    if !crate::mutation::drops_this_create() {
+        return None;
+    }
+    let services = services
+        .iter()
+        .map(|spec| ServiceView {
+            id: 0,
+            label: spec.label.clone(),
+            uniq_id: spec.uniq_id,
+            replicas: spec.replicas,
+            running: 0,
+            pending: spec.replicas,
+            placement: Default::default(),
+            created_index: 0,
+        })
+        .collect();
+    Some(Applied {
+        log_index: 0,
+        outcome: Some(Outcome::ServicesCreated { services }),
+    })
 }
 
 fn answer_forward(raft: &SimRaft, attempt: &Attempt) -> (Label, bool) {

@@ -23,6 +23,11 @@ pub struct SimConfig {
     pub latency: (Duration, Duration),
     /// Probability that any one message is lost, from 0.0 to 1.0.
     pub drop_rate: f64,
+    /// Probability that the wire delivers a Raft message twice, from 0.0 to 1.0.
+    pub duplicate_rate: f64,
+    /// How long a node's disk takes to flush an append (zero: at once). A node that crashes
+    /// loses what it wrote since its last flush.
+    pub disk_flush_delay: Duration,
     /// Whether a node asks for a pre-vote before a real election (Raft thesis §9.6). On by
     /// default, as native nodes run: a node cut off from the others keeps its term, and does not
     /// depose a healthy leader when it comes back. The page turns it off unless asked, to show
@@ -30,6 +35,8 @@ pub struct SimConfig {
     pub pre_vote: bool,
     /// A node builds a snapshot (and compacts its log) every this many applied entries.
     pub snapshot_every: u64,
+    /// How many entries before its latest snapshot a node keeps in its log (0: none).
+    pub logs_kept_after_snapshot: u64,
     /// A client waits this long for an answer before giving up (no leader, no quorum).
     pub client_timeout: Duration,
     /// The leader marks a node it has not heard from for this long down (its replicas move to
@@ -49,8 +56,11 @@ impl SimConfig {
             election_timeout: (Duration::from_millis(1000), Duration::from_millis(2000)),
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
             drop_rate: 0.0,
+            duplicate_rate: 0.0,
+            disk_flush_delay: Duration::ZERO,
             pre_vote: true,
             snapshot_every: 200,
+            logs_kept_after_snapshot: 0,
             client_timeout: Duration::from_secs(5),
             node_down_after: Duration::from_secs(5),
         }
@@ -101,6 +111,12 @@ impl SimConfig {
             return Err(format!(
                 "drop rate must be between 0 and 1, got {}",
                 self.drop_rate
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.duplicate_rate) {
+            return Err(format!(
+                "duplicate rate must be between 0 and 1, got {}",
+                self.duplicate_rate
             ));
         }
         if self.node_down_after <= self.heartbeat_interval {

@@ -112,18 +112,52 @@ impl Simulation {
         Ok(())
     }
 
+    /// Sets the probability that the wire delivers a Raft message twice (each copy with a
+    /// latency of its own, so the copy may also arrive first).
+    pub fn set_duplicate_rate(&mut self, rate: f64) -> Result<(), SimError> {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(SimError::InvalidConfig(format!(
+                "duplicate rate must be between 0 and 1, got {rate}"
+            )));
+        }
+        self.world.lock().config.duplicate_rate = rate;
+        Ok(())
+    }
+
+    /// Makes node `id` slow: every message to or from it takes `extra` longer (zero: back to
+    /// normal).
+    pub fn set_slow(&mut self, id: NodeId, extra: Duration) -> Result<(), SimError> {
+        self.check_node(id)?;
+        let mut world = self.world.lock();
+        if extra.is_zero() {
+            world.slow.remove(&id);
+        } else {
+            world.slow.insert(id, extra);
+        }
+        Ok(())
+    }
+
+    /// Log entries crashed nodes lost because their disk had not flushed them yet.
+    pub fn entries_lost_in_crashes(&self) -> u64 {
+        self.entries_lost_in_crashes
+    }
+
     /// Loses message `id` (it vanishes when it would have arrived). Returns `false` if it is not
     /// on the wire.
     pub fn drop_message(&mut self, id: MessageId) -> bool {
         self.world.lock().drop_message(id)
     }
 
-    /// Kills node `id`'s process: its tasks stop mid-flight; its log, vote and snapshot stay.
+    /// Kills node `id`'s process: its tasks stop mid-flight; its log, vote and snapshot stay,
+    /// except what its disk had not flushed yet ([`SimConfig::disk_flush_delay`]).
+    ///
+    /// [`SimConfig::disk_flush_delay`]: super::SimConfig::disk_flush_delay
     pub fn crash(&mut self, id: NodeId) -> Result<(), SimError> {
         self.check_node(id)?;
         if !self.stop(id) {
             return Err(SimError::NodeDown(id));
         }
+        self.entries_lost_in_crashes += self.nodes[&id].log.lose_unflushed();
         self.record(EventKind::Crashed { node: id });
         Ok(())
     }

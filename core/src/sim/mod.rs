@@ -30,6 +30,7 @@
 //! simulation triggers them): that is what lets observers see each node's timer run down, and
 //! lets a user force a timeout or align timers to provoke a split vote.
 
+pub mod campaign;
 mod client;
 mod config;
 mod driver;
@@ -107,6 +108,8 @@ pub struct Simulation {
     events_recorded: u64,
     /// Events not yet taken by [`Simulation::take_events`].
     events: Vec<Event>,
+    /// Log entries crashed nodes lost because their disk had not flushed them yet.
+    entries_lost_in_crashes: u64,
 }
 
 impl Simulation {
@@ -124,12 +127,13 @@ impl Simulation {
                 // (`SimConfig::pre_vote`); this tells openraft the same.
                 pre_vote: config.pre_vote,
                 snapshot_every: config.snapshot_every,
-                logs_kept_after_snapshot: 0,
+                logs_kept_after_snapshot: config.logs_kept_after_snapshot,
             })
             .map_err(|err| SimError::InvalidConfig(err.to_string()))?;
         let runtime = VirtualRuntime::with_seed(config.seed);
         let count = config.nodes as u64;
         let capacity = config.capacity;
+        let config_flush_delay = config.disk_flush_delay;
         let mut sim = Simulation {
             runtime,
             world: WorldHandle::new(World::new(config)),
@@ -139,11 +143,13 @@ impl Simulation {
             removed: BTreeSet::new(),
             events_recorded: 0,
             events: Vec::new(),
+            entries_lost_in_crashes: 0,
         };
         let members: BTreeMap<NodeId, Member> =
             (1..=count).map(|id| (id, member(id, capacity))).collect();
         for id in 1..=count {
             let log = MemLogStore::bootstrapped(&members).map_err(SimError::InvalidConfig)?;
+            log.set_flush_delay(config_flush_delay);
             sim.nodes.insert(
                 id,
                 SimNode {
@@ -165,11 +171,13 @@ impl Simulation {
 
     /// A node with an empty disk, not started yet.
     fn create_node(&mut self, id: NodeId, capacity: u32) {
+        let log = MemLogStore::default();
+        log.set_flush_delay(self.world.lock().config.disk_flush_delay);
         self.nodes.insert(
             id,
             SimNode {
                 member: member(id, capacity),
-                log: MemLogStore::default(),
+                log,
                 state_machine: StateMachineStore::default(),
             },
         );

@@ -6,6 +6,8 @@
 //! network: no reply before the RPC's deadline.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use openraft::OptionalSend;
@@ -27,6 +29,7 @@ use openraft::raft::VoteResponse;
 use openraft_rt::AsyncRuntime;
 use openraft_rt::WatchReceiver;
 
+use super::event::MessageId;
 use super::event::MessageKind;
 use super::event::NodeId;
 use super::types::SimRaft;
@@ -35,6 +38,7 @@ use super::types::SnapshotData;
 use super::world::WorldHandle;
 use crate::raft::Member;
 use crate::rt::Sleep;
+use crate::rt::VirtualInstant;
 use crate::rt::VirtualRuntime;
 
 /// How a message looks on the wire: its kind, the term it states and its fields in words.
@@ -59,52 +63,43 @@ pub(crate) async fn call<Req, Resp, Fut>(
     (from, to): (NodeId, NodeId),
     label: Label,
     request: Req,
-    handle: impl FnOnce(SimRaft, Req) -> Fut + Send + 'static,
+    handle: impl FnOnce(SimRaft, Req) -> Fut + Clone + Send + 'static,
     answer: fn(&SimRaft, &Resp) -> (Label, bool),
     ttl: Duration,
 ) -> Option<Resp>
 where
-    Req: Send + 'static,
+    Req: Clone + Send + 'static,
     Resp: Send + 'static,
-    Fut: Future<Output = Option<Resp>> + Send,
+    Fut: Future<Output = Option<Resp>> + Send + 'static,
 {
     let exec = crate::rt::executor_here();
-    let (id, arrival) =
-        world
-            .lock()
-            .send(exec.now(), from, to, label.kind, label.term, label.detail);
+    let copies: Vec<(MessageId, VirtualInstant)> = {
+        let mut world = world.lock();
+        let now = exec.now();
+        let first = world.send(now, from, to, label.kind, label.term, label.detail);
+        let copy = world.duplicate(now, first.0);
+        std::iter::once(first).chain(copy).collect()
+    };
     let (reply, replied) = tokio::sync::oneshot::channel();
-    let world = world.clone();
-    // The message belongs to the wire, not to its sender: crashing the sender does not recall it.
-    exec.spawn_owned(None, async move {
-        Sleep::until(arrival).await;
-        let receiver = {
-            let exec = crate::rt::executor_here();
-            world.lock().arrive(exec.now(), id)
-        };
-        let Some(receiver) = receiver else { return };
-        let Some(response) = handle(receiver.clone(), request).await else {
-            return;
-        };
-        let (label, heard_from_leader) = answer(&receiver, &response);
-        let now = crate::rt::executor_here().now();
-        let (back, arrival) = {
-            let mut world = world.lock();
-            if heard_from_leader {
-                world.reset_election_timer(to, now);
-            }
-            world.send(now, to, from, label.kind, label.term, label.detail)
-        };
-        Sleep::until(arrival).await;
-        let arrived = world
-            .lock()
-            .arrive(crate::rt::executor_here().now(), back)
-            .is_some();
-        if arrived {
-            // The asker may have given up (timed out or crashed); then the answer is moot.
-            let _ = reply.send(response);
-        }
-    });
+    // Whichever copy's answer arrives first is the answer; the others are moot.
+    let reply = Arc::new(Mutex::new(Some(reply)));
+    for (id, arrival) in copies {
+        // The message belongs to the wire, not to its sender: crashing the sender does not
+        // recall it.
+        exec.spawn_owned(
+            None,
+            deliver(
+                world.clone(),
+                (from, to),
+                (id, arrival),
+                request.clone(),
+                handle.clone(),
+                answer,
+                reply.clone(),
+            ),
+        );
+    }
+    drop(reply);
     // A lost request or answer drops `reply` at once; the sender must not learn that any sooner
     // than a real one would, so a dropped channel is silence until the deadline.
     let answered = async move {
@@ -114,6 +109,58 @@ where
         }
     };
     VirtualRuntime::timeout(ttl, answered).await.ok()
+}
+
+/// Where the first answer to arrive goes.
+type ReplySlot<Resp> = Arc<Mutex<Option<tokio::sync::oneshot::Sender<Resp>>>>;
+
+/// One copy of a request on the wire: it arrives (or is lost), `handle` processes it at the
+/// receiver, and the answer travels back to fill `reply` if nothing did first.
+async fn deliver<Req, Resp, Fut>(
+    world: WorldHandle,
+    (from, to): (NodeId, NodeId),
+    (id, arrival): (MessageId, VirtualInstant),
+    request: Req,
+    handle: impl FnOnce(SimRaft, Req) -> Fut,
+    answer: fn(&SimRaft, &Resp) -> (Label, bool),
+    reply: ReplySlot<Resp>,
+) where
+    Fut: Future<Output = Option<Resp>>,
+{
+    Sleep::until(arrival).await;
+    let receiver = {
+        let exec = crate::rt::executor_here();
+        world.lock().arrive(exec.now(), id)
+    };
+    let Some(receiver) = receiver else { return };
+    let Some(response) = handle(receiver.clone(), request).await else {
+        return;
+    };
+    let (label, heard_from_leader) = answer(&receiver, &response);
+    let now = crate::rt::executor_here().now();
+    let (back, arrival) = {
+        let mut world = world.lock();
+        if heard_from_leader {
+            world.reset_election_timer(to, now);
+        }
+        world.send(now, to, from, label.kind, label.term, label.detail)
+    };
+    Sleep::until(arrival).await;
+    let arrived = world
+        .lock()
+        .arrive(crate::rt::executor_here().now(), back)
+        .is_some();
+    if !arrived {
+        return;
+    }
+    let sender = reply
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    if let Some(sender) = sender {
+        // The asker may have given up (timed out or crashed); then the answer is moot.
+        let _ = sender.send(response);
+    }
 }
 
 /// Hands each Raft node connections to its peers over the simulated wire.

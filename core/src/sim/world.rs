@@ -72,6 +72,8 @@ pub(crate) struct World {
     pub(crate) events: Vec<Event>,
     /// Nodes whose removal from the membership has committed, for the driver to stop.
     pub(crate) leaving: Vec<NodeId>,
+    /// Extra one-way latency of every message to or from a slow node.
+    pub(crate) slow: BTreeMap<NodeId, Duration>,
 }
 
 impl World {
@@ -90,6 +92,7 @@ impl World {
             replies: BTreeMap::new(),
             events: Vec::new(),
             leaving: Vec::new(),
+            slow: BTreeMap::new(),
         }
     }
 
@@ -131,7 +134,9 @@ impl World {
     ) -> (MessageId, VirtualInstant) {
         let id = self.next_message;
         self.next_message += 1;
-        let deliver_at = now + self.draw(self.config.latency);
+        let slowness = |node| self.slow.get(&node).copied().unwrap_or_default();
+        let extra = slowness(from) + slowness(to);
+        let deliver_at = now + self.draw(self.config.latency) + extra;
         let message = Message {
             id,
             from,
@@ -149,6 +154,34 @@ impl World {
             self.doomed.insert(id, DropReason::Lost);
         }
         (id, deliver_at)
+    }
+
+    /// Whether the wire delivers message `original` twice, drawn from the seed (at
+    /// [`SimConfig::duplicate_rate`]): if so, puts the copy on the wire, with a latency of its
+    /// own, and returns its id and arrival time. Raft's messages only: a forwarded client
+    /// request stands for a client's own connection, which does not repeat itself.
+    pub(crate) fn duplicate(
+        &mut self,
+        now: VirtualInstant,
+        original: MessageId,
+    ) -> Option<(MessageId, VirtualInstant)> {
+        if self.config.duplicate_rate <= 0.0 {
+            return None;
+        }
+        let message = self.in_flight.get(&original)?.clone();
+        if message.kind == MessageKind::Forward || !self.rng.random_bool(self.config.duplicate_rate)
+        {
+            return None;
+        }
+        let detail = format!("duplicate of #{original}");
+        Some(self.send(
+            now,
+            message.from,
+            message.to,
+            message.kind,
+            message.term,
+            detail,
+        ))
     }
 
     /// Marks an in-flight message to be lost. Returns `false` if it is not on the wire.
