@@ -313,7 +313,7 @@ mod tests {
         let key = RequestId::parse("retry-me").expect("valid");
         let body = json!({"container": {"label": "web"}});
         let call = NodeRequest::write(Method::POST, "/service", Some(&body), &key);
-        let response = NodeClient::new()
+        let response = NodeClient::new(None, None)
             .relay("0", vec![lost, live], &call, Duration::from_secs(5))
             .await
             .expect("the second node answers");

@@ -46,8 +46,11 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
         timing: RaftTiming::DEFAULT,
         start: StartMode::Found(BTreeMap::from([(1, member(1, addr.clone()))])),
         request_timeout: Duration::from_secs(5),
+        secret: None,
     };
-    let server = NodeServer::start(config, listener).await.expect("starts");
+    let server = NodeServer::start(config, listener, &crate::api::guard::ApiGuard::default())
+        .await
+        .expect("starts");
     let ctx = server.ctx().clone();
     ctx.raft
         .wait(Some(Duration::from_secs(10)))
