@@ -10,6 +10,7 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use flotilla_core::model::Limits;
 use flotilla_core::raft::Member;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
@@ -92,6 +93,8 @@ pub struct SpawnSettings {
     /// The ports a client's request may have nodes started on (the founding nodes of the
     /// demo's own cluster are the operator's choice and not held to it).
     pub spawn_ports: RangeInclusive<u16>,
+    /// How big spawned nodes let the state and one request grow.
+    pub limits: Limits,
 }
 
 /// One cluster as the entry point knows it.
@@ -345,6 +348,7 @@ impl Registry {
             start: node.start.clone(),
             request_timeout: self.settings.request_timeout,
             secret: Some(self.settings.secret.clone()),
+            limits: self.settings.limits,
         };
         NodeServer::start(config, listener, &self.settings.guard)
             .await

@@ -68,6 +68,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         secret: access.secret.unwrap_or_else(ClusterSecret::random),
         guard: access.guard,
         spawn_ports: args.spawn_ports.clone(),
+        limits: args.limits.limits(),
     };
     let registry = Registry::new(settings);
     // The nodes' listeners are bound before anything starts, so a port in use is reported
@@ -192,6 +193,7 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         start,
         request_timeout: args.timing.request_timeout(),
         secret: access.secret.clone(),
+        limits: args.limits.limits(),
     };
     let node = NodeServer::start(config, listener, &access.guard)
         .await

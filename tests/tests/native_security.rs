@@ -287,6 +287,25 @@ fn raft_endpoints_accept_only_fresh_messages_signed_with_the_cluster_secret() {
     let reply = raft(&addr, wire::LEAVE, "0", Some(SECRET), 2, leave.clone());
     assert_eq!(reply.status, 403, "{reply:?}");
 
+    // A member may forward only what the public API makes: never the leader's own bookkeeping.
+    let internal =
+        flotilla_core::model::Write::from(flotilla_core::model::Command::MarkNodeDown { id: 1 });
+    let body = wire::encode(&wire::Proposal::Command(internal))
+        .unwrap()
+        .to_vec();
+    let reply = raft(&addr, wire::PROPOSE, "0", Some(SECRET), 2, body);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(
+        reply.text.contains("not accepted from other nodes"),
+        "{reply:?}"
+    );
+    assert_eq!(
+        get(&addr, "/stats").1["members"]
+            .as_object()
+            .map(|m| m.len()),
+        Some(1)
+    );
+
     // A signed message is accepted once: a captured copy replayed is refused.
     let auth = PeerAuth::new("0", Some(ClusterSecret::new(SECRET, "test").unwrap()));
     let ping = wire::encode(&()).unwrap().to_vec();
@@ -565,4 +584,91 @@ fn an_impostor_that_answers_like_a_node_but_lacks_the_secret_is_not_added() {
         None,
     );
     assert_eq!(created.status, 201, "{created:?}");
+}
+
+#[test]
+fn every_limit_refuses_what_passes_it_naming_its_flag_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, api, nodes) = demo(
+        &[
+            "--max-services",
+            "2",
+            "--max-replicas",
+            "10",
+            "--max-replicas-per-service",
+            "6",
+            "--max-label-chars",
+            "8",
+            "--max-containers",
+            "2",
+        ],
+        &dir,
+    );
+    let create =
+        |label: &str, replicas: u64| json!({"container": {"label": label}, "replicas": replicas});
+    assert_eq!(
+        write("POST", &api, "/clusters/0/service", &create("web", 6), None).status,
+        201
+    );
+    let cases = [
+        (
+            api.as_str(),
+            "/clusters/0/service",
+            create("api", 5),
+            409,
+            "--max-replicas",
+        ),
+        (
+            nodes[1].as_str(),
+            "/service",
+            create("api", 5),
+            409,
+            "--max-replicas",
+        ),
+        (
+            api.as_str(),
+            "/clusters/0/service",
+            create("api", 7),
+            422,
+            "--max-replicas-per-service",
+        ),
+        (
+            api.as_str(),
+            "/clusters/0/service",
+            create("a-long-label", 1),
+            422,
+            "--max-label-chars",
+        ),
+        (
+            api.as_str(),
+            "/clusters/0/service",
+            json!({"containers": [{"label": "a", "replicas": 1}, {"label": "b", "replicas": 1}, {"label": "c", "replicas": 1}]}),
+            422,
+            "--max-containers",
+        ),
+    ];
+    for (addr, path, body, status, flag) in &cases {
+        let refused = write("POST", addr, path, body, None);
+        assert_refused(&refused, *status, flag);
+        assert!(refused.text.contains(flag), "{refused:?}");
+    }
+    assert_eq!(service_count(&api), 1);
+    assert_eq!(
+        write("POST", &api, "/clusters/0/service", &create("api", 4), None).status,
+        201
+    );
+    let refused = write("POST", &api, "/clusters/0/service", &create("db", 1), None);
+    assert_refused(&refused, 409, "--max-services");
+    assert!(refused.text.contains("--max-services"), "{refused:?}");
+    // Scaling up past the total is refused; down is always allowed.
+    let (_, services) = get(&api, "/clusters/0/services");
+    let id = services["services"][0]["id"].as_u64().unwrap();
+    let scale = format!("/clusters/0/services/{id}/scale");
+    let refused = write("POST", &api, &scale, &json!({"replicas": 7}), None);
+    assert_refused(&refused, 422, "scale past --max-replicas-per-service");
+    assert_eq!(
+        write("POST", &api, &scale, &json!({"replicas": 1}), None).status,
+        200
+    );
+    assert_eq!(service_count(&api), 2);
 }

@@ -129,12 +129,20 @@ impl Limits {
     pub fn admit(&self, state: &ClusterState, command: &Command) -> Result<(), LimitError> {
         match command {
             Command::CreateServices { services } => {
-                check(Limit::Containers, self.max_containers as u64, services.len() as u64)?;
+                check(
+                    Limit::Containers,
+                    self.max_containers as u64,
+                    services.len() as u64,
+                )?;
                 for spec in services {
                     let chars = spec.label.chars().count() as u64;
                     check(Limit::LabelChars, self.max_label_chars as u64, chars)?;
                     let per_service = u64::from(self.max_replicas_per_service.min(MAX_REPLICAS));
-                    check(Limit::ReplicasPerService, per_service, u64::from(spec.replicas))?;
+                    check(
+                        Limit::ReplicasPerService,
+                        per_service,
+                        u64::from(spec.replicas),
+                    )?;
                 }
                 let services_after = state.services().len() as u64 + services.len() as u64;
                 check(Limit::Services, self.max_services, services_after)?;
@@ -161,7 +169,11 @@ impl Limits {
 
 /// Replicas requested across all services of `state`.
 fn requested(state: &ClusterState) -> u64 {
-    state.services().values().map(|s| u64::from(s.replicas)).sum()
+    state
+        .services()
+        .values()
+        .map(|s| u64::from(s.replicas))
+        .sum()
 }
 
 fn check(limit: Limit, allowed: u64, asked: u64) -> Result<(), LimitError> {
@@ -209,19 +221,38 @@ mod tests {
         let err = limits.admit(&state, &create("toolong", 1)).unwrap_err();
         assert_eq!(err.limit, Limit::LabelChars);
         assert!(err.limit.is_per_request());
-        assert_eq!(limits.admit(&state, &create("x", 7)).unwrap_err().limit, Limit::ReplicasPerService);
+        assert_eq!(
+            limits.admit(&state, &create("x", 7)).unwrap_err().limit,
+            Limit::ReplicasPerService
+        );
         state.apply(2, &create("api", 4));
-        assert_eq!(limits.admit(&state, &create("db", 0)).unwrap_err().limit, Limit::Services);
+        assert_eq!(
+            limits.admit(&state, &create("db", 0)).unwrap_err().limit,
+            Limit::Services
+        );
         // Scaling up past the total is refused, down always admitted.
         let id = *state.services().keys().next().unwrap();
         let up = Command::ScaleService { id, replicas: 7 };
-        assert_eq!(limits.admit(&state, &up).unwrap_err().limit, Limit::ReplicasPerService);
+        assert_eq!(
+            limits.admit(&state, &up).unwrap_err().limit,
+            Limit::ReplicasPerService
+        );
         let down = Command::ScaleService { id, replicas: 0 };
         assert_eq!(limits.admit(&state, &down), Ok(()));
         let two = Command::CreateServices {
-            services: vec![ServiceSpec { label: "a".into(), replicas: 1, uniq_id: None }; 3],
+            services: vec![
+                ServiceSpec {
+                    label: "a".into(),
+                    replicas: 1,
+                    uniq_id: None
+                };
+                3
+            ],
         };
-        assert_eq!(limits.admit(&state, &two).unwrap_err().limit, Limit::Containers);
+        assert_eq!(
+            limits.admit(&state, &two).unwrap_err().limit,
+            Limit::Containers
+        );
     }
 
     #[test]

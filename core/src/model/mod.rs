@@ -7,6 +7,7 @@
 //!
 //! * [`node`] and [`service`] — what the cluster is made of;
 //! * [`request`] — client JSON to typed specs: the gate before anything is proposed;
+//! * [`limits`] — how big the state and one request may grow (each process's admission rules);
 //! * [`command`] — what goes through the log and what applying it answers;
 //! * [`write`] — a command with the id of the request that asked for it, as the log carries it;
 //! * [`recent`] — the answers to recent requests, so a retried write is applied once;
@@ -14,6 +15,7 @@
 //! * [`state`] — the state itself and `apply`.
 
 pub mod command;
+pub mod limits;
 pub mod node;
 mod placement;
 #[cfg(test)]
@@ -25,6 +27,7 @@ pub mod state;
 pub mod write;
 
 pub use command::{Answer, Command, Outcome};
+pub use limits::{Limit, LimitError, Limits};
 pub use node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
 pub use recent::{REMEMBERED_WRITES, RecentWrites};
 pub use request::{

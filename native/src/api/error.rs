@@ -95,6 +95,12 @@ impl From<ProposeError> for ApiError {
     fn from(err: ProposeError) -> Self {
         let status = match err {
             ProposeError::Rejected(_) => StatusCode::CONFLICT,
+            // Too big a request is unacceptable whatever the state; a full cluster conflicts
+            // with the state (it may pass once something is deleted).
+            ProposeError::OverLimit(ref limit) if limit.limit.is_per_request() => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ProposeError::OverLimit(_) => StatusCode::CONFLICT,
             ProposeError::LeaderRefused(_) => StatusCode::BAD_GATEWAY,
             ProposeError::Unavailable(_)
             | ProposeError::AnswerLost(_)

@@ -1,6 +1,7 @@
 //! The command line: `flotilla demo` and `flotilla node`, with every flag explained (the
 //! security flags both share are in [`security`]).
 
+pub mod limits;
 pub mod security;
 
 use std::net::IpAddr;
@@ -12,6 +13,7 @@ use clap::Args;
 use clap::Parser;
 use clap::Subcommand;
 
+pub use limits::LimitArgs;
 pub use security::Access;
 pub use security::SecurityArgs;
 
@@ -120,6 +122,9 @@ pub struct DemoArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub security: SecurityArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub limits: LimitArgs,
 }
 
 /// Flags of `flotilla node`.
@@ -164,6 +169,9 @@ pub struct NodeArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub security: SecurityArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub limits: LimitArgs,
 }
 
 /// Parses `FIRST-LAST` (two ports, the first not above the last).
@@ -199,6 +207,10 @@ mod tests {
         assert_eq!(demo.timing.timing(), RaftTiming::default());
         assert_eq!(demo.timing.request_timeout(), Duration::from_secs(10));
         assert_eq!(demo.spawn_ports, 8001..=8999);
+        assert_eq!(
+            demo.limits.limits(),
+            flotilla_core::model::Limits::default()
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use flotilla_core::model::Limits;
 use flotilla_core::raft::Member;
 
 use crate::auth::ClusterSecret;
@@ -49,6 +50,8 @@ pub struct NodeConfig {
     pub start: StartMode,
     /// How long a client request may wait for a leader and a commit before it fails with 503.
     pub request_timeout: Duration,
+    /// How big this node lets the cluster's state and one request grow.
+    pub limits: Limits,
 }
 
 /// Why a node could not start.

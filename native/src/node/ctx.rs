@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use flotilla_core::model::Limits;
 use flotilla_core::raft::Member;
 use openraft_rt::WatchReceiver;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +45,8 @@ pub struct NodeCtx {
     pub peers: PeerClient,
     /// How long a client request may wait.
     pub request_timeout: Duration,
+    /// How big this node lets the state and one request grow (checked before proposing).
+    pub limits: Limits,
     /// Requests waiting for a leader queue here, so they go out in arrival order.
     pub leader_queue: tokio::sync::Mutex<()>,
     /// Joins and leaves this node carries out as leader go one at a time, each deciding on the

@@ -104,6 +104,7 @@ impl Node {
             links,
             peers,
             request_timeout: config.request_timeout,
+            limits: config.limits,
             leader_queue: tokio::sync::Mutex::new(()),
             membership_changes: tokio::sync::Mutex::new(()),
             stop: CancellationToken::new(),

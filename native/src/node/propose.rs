@@ -8,6 +8,12 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use flotilla_core::model::Command;
+use flotilla_core::model::Limit;
+use flotilla_core::model::LimitError;
+use flotilla_core::model::Write;
+use flotilla_core::model::check_services;
+use flotilla_core::model::validate_replicas;
 use flotilla_core::raft::Applied;
 use openraft::ChangeMembers;
 use openraft::ReadPolicy;
@@ -69,6 +75,9 @@ pub enum ProposeError {
     /// This node stopped while the request waited.
     #[error("this node is shutting down")]
     ShuttingDown,
+    /// The write would pass one of this node's limits (`--max-…`): nothing was proposed.
+    #[error("{0}")]
+    OverLimit(LimitError),
 }
 
 /// The leader this node knows: its id and address.
@@ -96,6 +105,7 @@ pub fn known_leader(ctx: &NodeCtx) -> Option<KnownLeader> {
 
 /// Has `proposal` committed by the leader, wherever it is, and returns what applying it did.
 pub async fn submit(ctx: &NodeCtx, proposal: Proposal) -> Result<Applied, ProposeError> {
+    admit(ctx, &proposal).map_err(ProposeError::OverLimit)?;
     match to_leader(ctx, proposal).await? {
         Done::Applied(applied) => Ok(applied),
         Done::ReadIndex(_) => Err(unexpected_answer()),
@@ -216,10 +226,15 @@ async fn wait_for_leader(
 pub async fn execute(ctx: &NodeCtx, proposal: &Proposal, timeout: Duration) -> ProposalReply {
     let work = async {
         match proposal {
-            Proposal::Command(write) => match ctx.raft.client_write(write.clone()).await {
-                Ok(response) => ProposalReply::Applied(response.data),
-                Err(err) => write_failed(ctx, err),
-            },
+            Proposal::Command(write) => {
+                if let Err(refusal) = check_forwarded(ctx, write) {
+                    return ProposalReply::Refused(refusal);
+                }
+                match ctx.raft.client_write(write.clone()).await {
+                    Ok(response) => ProposalReply::Applied(response.data),
+                    Err(err) => write_failed(ctx, err),
+                }
+            }
             Proposal::Join { id, member, .. } => join(ctx, *id, member.clone(), timeout).await,
             Proposal::Leave { id, .. } => leave(ctx, *id).await,
             Proposal::ReadIndex => read_index(ctx).await,
@@ -233,6 +248,59 @@ pub async fn execute(ctx: &NodeCtx, proposal: &Proposal, timeout: Duration) -> P
             timeout.as_secs_f64()
         )),
     }
+}
+
+/// `Ok` if `proposal` stays within this node's limits, judged on its current state. A retry of
+/// a write already applied is always admitted: it only gets the first answer back.
+pub fn admit(ctx: &NodeCtx, proposal: &Proposal) -> Result<(), LimitError> {
+    match proposal {
+        Proposal::Command(write) => ctx.state_machine.core().read(|state| {
+            let answered = write
+                .id
+                .as_ref()
+                .is_some_and(|id| state.recent_writes().answer(id).is_some());
+            if answered {
+                Ok(())
+            } else {
+                ctx.limits.admit(state, &write.command)
+            }
+        }),
+        Proposal::Join { id, .. } => {
+            let members = ctx.members();
+            let nodes = members.len() as u64 + u64::from(!members.contains_key(id));
+            if nodes > ctx.limits.max_nodes {
+                return Err(LimitError {
+                    limit: Limit::Nodes,
+                    allowed: ctx.limits.max_nodes,
+                    asked: nodes,
+                });
+            }
+            Ok(())
+        }
+        Proposal::Leave { .. } | Proposal::ReadIndex => Ok(()),
+    }
+}
+
+/// What the leader checks of a write another node forwards, before proposing it: only what the
+/// public API makes (the leader's own internal commands never travel), validated as the public
+/// API validates it, within the leader's limits.
+fn check_forwarded(ctx: &NodeCtx, write: &Write) -> Result<(), String> {
+    match &write.command {
+        Command::CreateServices { services } => {
+            check_services(services).map_err(|err| err.to_string())?;
+        }
+        Command::ScaleService { replicas, .. } => {
+            validate_replicas("replicas", &serde_json::json!(replicas), 0)
+                .map_err(|err| err.to_string())?;
+        }
+        Command::DeleteService { .. } => {}
+        internal => {
+            return Err(format!(
+                "{internal} is the leader's own bookkeeping and is not accepted from other nodes"
+            ));
+        }
+    }
+    admit(ctx, &Proposal::Command(write.clone())).map_err(|err| err.to_string())
 }
 
 /// As leader: confirms leadership with a quorum, waits until this node has applied everything

@@ -125,8 +125,9 @@ impl PeerClient {
             .and_then(|value| value.to_str().ok())
             .map(str::to_string);
         let bytes = self.read_capped(addr, response).await?;
+        // The words may come wrapped in the servers' JSON error body.
         if status == reqwest::StatusCode::SERVICE_UNAVAILABLE
-            && bytes.as_slice() == wire::ANSWER_LOST.as_bytes()
+            && String::from_utf8_lossy(&bytes).contains(wire::ANSWER_LOST)
         {
             return Err(CallError::AnswerLost(addr.to_string()));
         }

@@ -47,6 +47,7 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
         start: StartMode::Found(BTreeMap::from([(1, member(1, addr.clone()))])),
         request_timeout: Duration::from_secs(5),
         secret: None,
+        limits: flotilla_core::model::Limits::default(),
     };
     let server = NodeServer::start(config, listener, &crate::api::guard::ApiGuard::default())
         .await
