@@ -66,7 +66,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         // The demo's nodes all live here: a fresh secret per run, unless nodes of other
         // processes are to join (then the operator gives them all the same one).
         secret: access.secret.unwrap_or_else(ClusterSecret::random),
-        guard: access.guard,
+        guard: access
+            .guard
+            .with_limits(args.server_limits.limits(args.max_clusters)),
         spawn_ports: args.spawn_ports.clone(),
         limits: args.limits.limits(),
     };
@@ -195,7 +197,11 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         secret: access.secret.clone(),
         limits: args.limits.limits(),
     };
-    let node = NodeServer::start(config, listener, &access.guard)
+    let guard = access
+        .guard
+        .clone()
+        .with_limits(args.server_limits.limits(0));
+    let node = NodeServer::start(config, listener, &guard)
         .await
         .map_err(|err| err.to_string())?;
     println!(

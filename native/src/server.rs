@@ -20,9 +20,11 @@ use crate::node::NodeError;
 /// A node's whole HTTP application: its public API (writes behind `guard`'s token) and its Raft
 /// endpoints (signed with the cluster secret instead), with the middleware every server gets.
 pub fn app(ctx: Arc<NodeCtx>, guard: &ApiGuard) -> Router {
-    let public = guard.require_token(api::node::router(ctx.clone()));
+    let limits = guard.limits();
+    let public = guard.guard_writes(api::node::router(ctx.clone(), limits));
     guard.around(api::layers::with_common_layers(
-        public.merge(api::raft::router(ctx)),
+        public.merge(api::raft::router(ctx, limits)),
+        limits,
     ))
 }
 

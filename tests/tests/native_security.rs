@@ -672,3 +672,50 @@ fn every_limit_refuses_what_passes_it_naming_its_flag_and_changes_nothing() {
     );
     assert_eq!(service_count(&api), 2);
 }
+
+#[test]
+fn a_server_takes_only_so_much_at_once_and_says_which_flag_limits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, api, nodes) = demo(
+        &[
+            "--max-body-bytes",
+            "300",
+            "--max-clusters",
+            "1",
+            "--max-event-streams",
+            "1",
+        ],
+        &dir,
+    );
+    // A body past --max-body-bytes: 413, on the entry point and on a node.
+    let big =
+        json!({"container": {"label": "x".repeat(200)}, "replicas": 1, "padding": "y".repeat(200)});
+    for (addr, path) in [
+        (api.as_str(), "/clusters/0/service"),
+        (nodes[0].as_str(), "/service"),
+    ] {
+        let refused = write("POST", addr, path, &big, None);
+        assert_refused(&refused, 413, path);
+        assert!(refused.text.contains("--max-body-bytes"), "{refused:?}");
+    }
+    // One cluster is the most: a second is refused.
+    let refused = write("POST", &api, "/clusters", &json!({"port": 8101}), None);
+    assert_refused(&refused, 409, "--max-clusters");
+    assert!(refused.text.contains("--max-clusters"), "{refused:?}");
+    // One event stream at a time.
+    let _open = flotilla_tests::process::EventStream::open(
+        &api,
+        "/clusters/0/events",
+        Duration::from_secs(10),
+    );
+    let second = flotilla_tests::process::EventStream::try_open(
+        &api,
+        "/clusters/0/events",
+        Duration::from_secs(10),
+    );
+    let Err((status, body)) = second else {
+        panic!("a second stream was opened")
+    };
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(service_count(&api), 0);
+}

@@ -15,7 +15,8 @@ use axum::http::header::CONTENT_TYPE;
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::layers::MAX_BODY_BYTES;
+use super::limits::BodyLimit;
+use super::limits::ServerLimits;
 
 /// The request body as a JSON value. Bodies not sent as JSON, empty bodies, bodies that are not
 /// JSON and bodies over the size limit are refused with a JSON error naming the problem.
@@ -45,11 +46,15 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .get(CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
-        if let Some(length) = announced.filter(|&length| length > MAX_BODY_BYTES as u64) {
+        let most = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(ServerLimits::default().max_body_bytes, |limit| limit.0);
+        if let Some(length) = announced.filter(|&length| length > most as u64) {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
-                    "the request body is {length} bytes; at most {MAX_BODY_BYTES} are accepted"
+                    "the request body is {length} bytes; at most {most} are accepted (--max-body-bytes)"
                 ),
             ));
         }

@@ -1,6 +1,7 @@
-//! [`ApiGuard`]: who may use a server's public API — the bearer token that every request that
-//! changes something must carry, the `Host` names a loopback server answers (against DNS
-//! rebinding), and the browser origins allowed to call it from another site (CORS).
+//! [`ApiGuard`]: the rules a server runs under — who may use its public API (the bearer token
+//! that every request that changes something must carry, the `Host` names a loopback server
+//! answers against DNS rebinding, the browser origins allowed to call it from another site) and
+//! how much it takes at once ([`ServerLimits`]).
 //!
 //! Reads (`GET`, `HEAD`) need no token: cluster state holds no secrets, and the page, `curl` and
 //! monitoring read it freely. Anything else needs the token when one is set. SECURITY.md
@@ -22,6 +23,9 @@ use tower_http::cors::AllowOrigin;
 use tower_http::cors::CorsLayer;
 
 use super::error::ApiError;
+use super::limits::InflightWrites;
+use super::limits::ServerLimits;
+use super::limits::limit_writes;
 use crate::auth::ApiToken;
 
 /// The access rules of one server (the entry point, or a node). Cloning shares them.
@@ -30,11 +34,12 @@ pub struct ApiGuard {
     rules: Arc<Rules>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Rules {
     token: Option<ApiToken>,
     hosts: Option<Vec<String>>,
     cors_origins: Vec<HeaderValue>,
+    limits: ServerLimits,
 }
 
 impl ApiGuard {
@@ -57,8 +62,32 @@ impl ApiGuard {
                 token,
                 hosts,
                 cors_origins,
+                limits: ServerLimits::default(),
             }),
         }
+    }
+
+    /// The same rules with these limits.
+    pub fn with_limits(self, limits: ServerLimits) -> Self {
+        let Rules {
+            token,
+            hosts,
+            cors_origins,
+            ..
+        } = Arc::unwrap_or_clone(self.rules);
+        ApiGuard {
+            rules: Arc::new(Rules {
+                token,
+                hosts,
+                cors_origins,
+                limits,
+            }),
+        }
+    }
+
+    /// How much the server takes at once.
+    pub fn limits(&self) -> &ServerLimits {
+        &self.rules.limits
     }
 
     /// The token writes need, if any.
@@ -66,12 +95,16 @@ impl ApiGuard {
         self.rules.token.as_ref()
     }
 
-    /// `router` with its writes behind the token.
-    pub fn require_token(&self, router: Router) -> Router {
-        router.layer(axum::middleware::from_fn_with_state(
-            self.clone(),
-            check_token,
-        ))
+    /// `router` with its writes behind the token and the in-flight limit (a server of its
+    /// own: each call counts its writes apart).
+    pub fn guard_writes(&self, router: Router) -> Router {
+        let writes = InflightWrites::new(self.rules.limits.max_inflight_writes);
+        router
+            .layer(axum::middleware::from_fn_with_state(writes, limit_writes))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                check_token,
+            ))
     }
 
     /// `router` behind the `Host` check and with the CORS rules (outermost, so a preflight is

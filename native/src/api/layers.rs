@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
@@ -18,10 +19,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::ApiError;
-
-/// Largest public request body. Service requests are small; this leaves room for the biggest
-/// valid one (1000 containers with long labels) and refuses anything absurd with 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+use super::limits::BodyLimit;
+use super::limits::ServerLimits;
 
 /// Longest any request may take before the server gives up with 408. Writes give up earlier,
 /// with a precise 503, after the node's request timeout.
@@ -32,13 +31,14 @@ const MAX_ERROR_TEXT: usize = 16 * 1024;
 
 /// Middleware every server gets: JSON 404/405, JSON bodies on every other refusal, body limit,
 /// compression, a deadline and request tracing.
-pub fn with_common_layers(router: Router) -> Router {
+pub fn with_common_layers(router: Router, limits: &ServerLimits) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Innermost, so it reads error texts before compression.
         .layer(axum::middleware::map_response(json_errors))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(Extension(BodyLimit(limits.max_body_bytes)))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod guard;
 pub mod idempotency;
 pub mod layers;
+pub mod limits;
 pub mod node;
 pub mod raft;
 pub mod requests;

@@ -41,12 +41,12 @@ use serde_json::json;
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::idempotency::IdempotencyKey;
+use super::limits::ServerLimits;
 use super::requests::parse_connections;
 use super::requests::parse_node_address;
 use super::requests::parse_node_request;
 use super::requests::parse_service_id;
 use super::streams::KEEP_ALIVE;
-use super::streams::NODE_EVENT_STREAMS;
 use super::streams::StreamLimit;
 use crate::addr::same_addr;
 use crate::auth::CHALLENGE_HEADER;
@@ -60,8 +60,8 @@ use crate::transport::wire;
 use crate::transport::wire::Proposal;
 
 /// The node's public routes.
-pub fn router(ctx: Arc<NodeCtx>) -> Router {
-    let streams = StreamLimit::new(NODE_EVENT_STREAMS);
+pub fn router(ctx: Arc<NodeCtx>, limits: &ServerLimits) -> Router {
+    let streams = StreamLimit::new(limits.max_event_streams);
     Router::new()
         .route("/stats", get(stats))
         .route(
@@ -113,7 +113,7 @@ async fn stats(
 }
 
 /// `GET /events`: the node's summary (`/stats` without the log) as server-sent events named
-/// `node`, the current one first, then each change (429 past `NODE_EVENT_STREAMS` open).
+/// `node`, the current one first, then each change (429 past `--max-event-streams` open).
 async fn events(
     State(ctx): State<Arc<NodeCtx>>,
     streams: StreamLimit,

@@ -28,6 +28,10 @@ use serde::de::DeserializeOwned;
 
 use openraft_rt::WatchReceiver;
 
+use tokio::sync::Semaphore;
+
+use super::limits::ServerLimits;
+use super::limits::too_many_uploads;
 use crate::auth::NONCE_HEADER;
 use crate::auth::SIGNATURE_HEADER;
 use crate::node::NodeCtx;
@@ -36,20 +40,30 @@ use crate::transport::wire;
 use crate::transport::wire::Proposal;
 use crate::types::NativeTypes;
 
-/// Largest Raft message accepted (snapshots of big clusters included).
-const MAX_RAFT_BODY: usize = 256 * 1024 * 1024;
-
 /// The `/raft/*` routes of a node.
-pub fn router(ctx: Arc<NodeCtx>) -> Router {
+pub fn router(ctx: Arc<NodeCtx>, limits: &ServerLimits) -> Router {
+    let uploads = Arc::new(Semaphore::new(limits.max_snapshot_uploads));
+    let most_uploads = limits.max_snapshot_uploads;
     Router::new()
         .route(wire::APPEND, post(append))
         .route(wire::VOTE, post(vote))
         .route(wire::PRE_VOTE, post(pre_vote))
-        .route(wire::SNAPSHOT, post(snapshot))
+        .route(
+            wire::SNAPSHOT,
+            post(
+                move |ctx: State<Arc<NodeCtx>>, headers: HeaderMap, body: Bytes| async move {
+                    // Each upload holds its body and the state it decodes to: a few at a time.
+                    let Ok(_slot) = uploads.clone().try_acquire_owned() else {
+                        return too_many_uploads(most_uploads).into_response();
+                    };
+                    snapshot(ctx, headers, body).await
+                },
+            ),
+        )
         .route(wire::PROPOSE, post(propose))
         .route(wire::PING, post(ping))
         .route(wire::LEAVE, post(leave))
-        .layer(DefaultBodyLimit::max(MAX_RAFT_BODY))
+        .layer(DefaultBodyLimit::max(limits.max_raft_body_bytes))
         .with_state(ctx)
 }
 

@@ -15,10 +15,6 @@ use super::error::ApiError;
 
 /// How often an idle stream carries a comment, so proxies and readers know it is alive.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
-/// Most event streams one node serves at once.
-pub const NODE_EVENT_STREAMS: usize = 64;
-/// Most cluster event streams the demo's entry point serves at once.
-pub const CLUSTER_EVENT_STREAMS: usize = 32;
 
 /// A counter of open streams with a ceiling. Cloning shares it.
 #[derive(Clone, Debug)]

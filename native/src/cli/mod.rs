@@ -14,6 +14,7 @@ use clap::Parser;
 use clap::Subcommand;
 
 pub use limits::LimitArgs;
+pub use limits::ServerLimitArgs;
 pub use security::Access;
 pub use security::SecurityArgs;
 
@@ -112,6 +113,9 @@ pub struct DemoArgs {
     /// then renamed)
     #[arg(long, value_name = "PATH")]
     pub port_file: Option<PathBuf>,
+    /// Most clusters the entry point runs (POST /clusters answers 409 past it)
+    #[arg(long, value_name = "N", default_value_t = crate::api::limits::ServerLimits::default().max_clusters)]
+    pub max_clusters: usize,
     /// The ports clients may have nodes started on (POST /clusters, POST /clusters/ID/nodes
     /// with "spawn": true), as FIRST-LAST
     #[arg(long, value_name = "FIRST-LAST", default_value = "8001-8999", value_parser = parse_port_range)]
@@ -125,6 +129,9 @@ pub struct DemoArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub server_limits: ServerLimitArgs,
 }
 
 /// Flags of `flotilla node`.
@@ -172,6 +179,9 @@ pub struct NodeArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub server_limits: ServerLimitArgs,
 }
 
 /// Parses `FIRST-LAST` (two ports, the first not above the last).

@@ -37,6 +37,12 @@ pub async fn create_cluster(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let request = parse_cluster_request(&body)?;
+    let most = entry.guard.limits().max_clusters;
+    if entry.registry.list().await.len() >= most {
+        return Err(ApiError::conflict(format!(
+            "this entry point runs {most} clusters, the most it may (--max-clusters)"
+        )));
+    }
     let id = match request.id {
         Some(id) => id,
         None => {

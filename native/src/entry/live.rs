@@ -41,7 +41,7 @@ const CONNECT_WITHIN: Duration = Duration::from_secs(3);
 const SILENT_FOR: Duration = Duration::from_secs(30);
 
 /// `GET /clusters/:id/events`: the cluster's merged event stream (404 for an unknown cluster,
-/// 429 past `CLUSTER_EVENT_STREAMS` open).
+/// 429 past `--max-event-streams` open).
 pub async fn cluster_events(
     State(entry): State<Arc<Entry>>,
     Path(cluster): Path<String>,

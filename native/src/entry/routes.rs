@@ -68,7 +68,7 @@ pub fn router(entry: Arc<Entry>) -> Router {
             post(set_node_connections),
         )
         .with_state(entry.clone());
-    let app = with_common_layers(entry.guard.require_token(api));
+    let app = with_common_layers(entry.guard.guard_writes(api), entry.guard.limits());
     // Unknown API paths answer JSON 404s; everything else may be a file of the page.
     entry
         .guard

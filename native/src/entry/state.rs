@@ -14,7 +14,6 @@ use super::forward::NodeRequest;
 use super::forward::leader_of;
 use crate::api::ApiError;
 use crate::api::guard::ApiGuard;
-use crate::api::streams::CLUSTER_EVENT_STREAMS;
 use crate::api::streams::StreamLimit;
 use crate::registry::Registry;
 
@@ -45,6 +44,9 @@ impl Entry {
     /// registry gives its nodes.
     pub fn new(registry: Registry, web_dir: PathBuf, advertise_host: String) -> Self {
         let guard = registry.settings.guard.clone();
+        // Each cluster stream holds a stream on every node: half the nodes' ceiling leaves
+        // room for the page and other readers of the nodes themselves.
+        let event_streams = StreamLimit::new((guard.limits().max_event_streams / 2).max(1));
         let nodes = NodeClient::new(
             guard.token().cloned(),
             Some(registry.settings.secret.clone()),
@@ -56,7 +58,7 @@ impl Entry {
             nodes,
             guard,
             closing: CancellationToken::new(),
-            event_streams: StreamLimit::new(CLUSTER_EVENT_STREAMS),
+            event_streams,
         }
     }
 
