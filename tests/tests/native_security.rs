@@ -512,9 +512,10 @@ fn listening_beyond_loopback_needs_a_token_and_a_secret() {
     );
 }
 
-/// A server that answers `/raft/ping` as a fresh node would (but holds no secret) and claims,
-/// on `/stats`, to lead in a huge term: what an attacker plants to draw the writes.
-fn impostor() -> u16 {
+/// A server that answers `/raft/ping` as a fresh node would (but holds no secret), or with
+/// words of its own in an error, and claims, on `/stats`, to lead in a huge term: what an
+/// attacker plants to draw the writes.
+fn impostor(answers_ping: bool) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
@@ -534,7 +535,14 @@ fn impostor() -> u16 {
             let app = axum::Router::new()
                 .route(
                     "/raft/ping",
-                    axum::routing::post(move || async move { ping }),
+                    axum::routing::post(move || async move {
+                        if answers_ping {
+                            (axum::http::StatusCode::OK, ping)
+                        } else {
+                            let words = b"ECHO-ME: words a stranger wants shown to the client";
+                            (axum::http::StatusCode::BAD_REQUEST, words.to_vec())
+                        }
+                    }),
                 )
                 .route(
                     "/stats",
@@ -555,7 +563,7 @@ fn impostor() -> u16 {
 fn an_impostor_that_answers_like_a_node_but_lacks_the_secret_is_not_added() {
     let dir = tempfile::tempdir().unwrap();
     let (_demo, api, _) = demo(&[], &dir);
-    let port = impostor();
+    let port = impostor(true);
     let refused = write(
         "POST",
         &api,
@@ -576,6 +584,17 @@ fn an_impostor_that_answers_like_a_node_but_lacks_the_secret_is_not_added() {
         state["leader"]["term"].as_u64().unwrap() < 1_000_000,
         "{state}"
     );
+    // A stranger's own words never reach the client.
+    let port = impostor(false);
+    let refused = write(
+        "POST",
+        &api,
+        "/clusters/0/nodes",
+        &json!({"host": "localhost", "port": port, "spawn": false}),
+        None,
+    );
+    assert_ne!(refused.status, 201, "{refused:?}");
+    assert!(!refused.text.contains("ECHO-ME"), "{refused:?}");
     let created = write(
         "POST",
         &api,

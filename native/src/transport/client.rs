@@ -132,10 +132,12 @@ impl PeerClient {
             return Err(CallError::AnswerLost(addr.to_string()));
         }
         if !status.is_success() {
-            return Err(refused(format!(
-                "{status}: {}",
-                String::from_utf8_lossy(&bytes)
-            )));
+            // What another server says is logged here, never passed on: an error travels up to
+            // a client, and a server that is not (yet) a member must not get words to it.
+            let said = String::from_utf8_lossy(&bytes);
+            let said: String = said.chars().take(500).collect();
+            tracing::warn!(addr, path, %status, said, "a peer refused a request");
+            return Err(refused(format!("it answered {status}")));
         }
         // With a secret, only an answer signed for this request's nonce is a member's.
         if let Some(nonce) = nonce
