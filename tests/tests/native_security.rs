@@ -54,10 +54,17 @@ fn demo(extra: &[&str], dir: &tempfile::TempDir) -> (Proc, String, Vec<String>) 
         .map(|n| bound["nodes"][n.to_string()].as_str().unwrap().to_string())
         .collect();
     let api = proc.addr.clone();
-    wait_for(Duration::from_secs(20), "a leader", || {
-        let (_, state) = get(&api, "/clusters/0/stats");
-        state["leader"].is_object().then_some(())
-    });
+    wait_for(
+        Duration::from_secs(20),
+        "a leader that applied the founding members",
+        || {
+            let (_, state) = get(&api, "/clusters/0/stats");
+            let founded = state["nodes"]
+                .as_array()
+                .is_some_and(|nodes| nodes.len() == 3);
+            (state["leader"].is_object() && founded).then_some(())
+        },
+    );
     (proc, api, nodes)
 }
 
