@@ -21,6 +21,7 @@ use crate::node::NodeError;
 use crate::node::RaftTiming;
 use crate::node::StartMode;
 use crate::server::NodeServer;
+use crate::tls::Tls;
 
 /// Why the registry could not do what was asked. The entry point answers each with its own
 /// HTTP status.
@@ -92,6 +93,8 @@ pub struct SpawnSettings {
     /// The ports a client's request may have nodes started on (the founding nodes of the
     /// demo's own cluster are the operator's choice and not held to it).
     pub spawn_ports: RangeInclusive<u16>,
+    /// TLS for the spawned nodes' servers and their calls to peers (the entry point's own).
+    pub tls: Tls,
 }
 
 /// One cluster as the entry point knows it.
@@ -345,6 +348,7 @@ impl Registry {
             start: node.start.clone(),
             request_timeout: self.settings.request_timeout,
             secret: Some(self.settings.secret.clone()),
+            tls: self.settings.tls.clone(),
         };
         NodeServer::start(config, listener, &self.settings.guard)
             .await

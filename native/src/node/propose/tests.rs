@@ -37,6 +37,7 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let config = NodeConfig {
+        tls: crate::tls::Tls::off(),
         id: 1,
         name: "n1".into(),
         addr: addr.clone(),
