@@ -22,6 +22,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::pki_types::PrivateKeyDer;
+use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::sign::CertifiedKey;
 
@@ -96,6 +97,15 @@ pub fn create_node(
         return Err(CertsError::Invalid(
             "give at least one --host the node is reached at".to_string(),
         ));
+    }
+    // Exactly the names a client can check a server against (what rustls accepts to connect).
+    if let Some(bad) = hosts
+        .iter()
+        .find(|host| ServerName::try_from(host.as_str()).is_err())
+    {
+        return Err(CertsError::Invalid(format!(
+            "--host {bad:?} is neither a DNS name nor an IP address"
+        )));
     }
     let cert_path = out.join(format!("{name}.pem"));
     let key_path = out.join(format!("{name}-key.pem"));

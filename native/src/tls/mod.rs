@@ -106,3 +106,6 @@ impl Tls {
             .map(|material| TlsAcceptor::from(material.server.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests;

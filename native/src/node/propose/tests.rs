@@ -37,7 +37,6 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let config = NodeConfig {
-        tls: crate::tls::Tls::off(),
         id: 1,
         name: "n1".into(),
         addr: addr.clone(),
@@ -47,8 +46,13 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
         timing: RaftTiming::DEFAULT,
         start: StartMode::Found(BTreeMap::from([(1, member(1, addr.clone()))])),
         request_timeout: Duration::from_secs(5),
+        secret: None,
+        tls: crate::tls::Tls::off(),
     };
-    let server = NodeServer::start(config, listener).await.expect("starts");
+    let guard = crate::api::guard::ApiGuard::new(None, true, &[], Vec::new());
+    let server = NodeServer::start(config, listener, &guard)
+        .await
+        .expect("starts");
     let ctx = server.ctx().clone();
     ctx.raft
         .wait(Some(Duration::from_secs(10)))
