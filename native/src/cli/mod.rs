@@ -211,8 +211,19 @@ mod tests {
     #[test]
     fn certs_node_takes_repeated_hosts() {
         let cli = Cli::parse_from([
-            "flotilla", "certs", "node", "--ca", "ca", "--name", "n1", "--host", "localhost",
-            "--host", "127.0.0.1", "--out", "out",
+            "flotilla",
+            "certs",
+            "node",
+            "--ca",
+            "ca",
+            "--name",
+            "n1",
+            "--host",
+            "localhost",
+            "--host",
+            "127.0.0.1",
+            "--out",
+            "out",
         ]);
         let Command::Certs(CertsArgs {
             command: CertsCommand::Node(node),
@@ -223,8 +234,10 @@ mod tests {
         assert_eq!(node.hosts, ["localhost", "127.0.0.1"]);
         assert!(!node.force);
         assert!(
-            Cli::try_parse_from(["flotilla", "certs", "node", "--ca", "c", "--name", "n", "--out", "o"])
-                .is_err(),
+            Cli::try_parse_from([
+                "flotilla", "certs", "node", "--ca", "c", "--name", "n", "--out", "o"
+            ])
+            .is_err(),
             "--host is required"
         );
     }

@@ -152,22 +152,15 @@ impl SecurityArgs {
                 Tls::load(cert, key, ca).map_err(|err| err.to_string())
             }
             (cert, key, ca) => {
-                let given: Vec<&str> = [
-                    (cert, "--tls-cert"),
-                    (key, "--tls-key"),
-                    (ca, "--tls-ca"),
-                ]
-                .iter()
-                .filter_map(|(path, flag)| path.as_ref().map(|_| *flag))
-                .collect();
-                let missing: Vec<&str> = [
-                    (cert, "--tls-cert"),
-                    (key, "--tls-key"),
-                    (ca, "--tls-ca"),
-                ]
-                .iter()
-                .filter_map(|(path, flag)| path.is_none().then_some(*flag))
-                .collect();
+                let given: Vec<&str> = [(cert, "--tls-cert"), (key, "--tls-key"), (ca, "--tls-ca")]
+                    .iter()
+                    .filter_map(|(path, flag)| path.as_ref().map(|_| *flag))
+                    .collect();
+                let missing: Vec<&str> =
+                    [(cert, "--tls-cert"), (key, "--tls-key"), (ca, "--tls-ca")]
+                        .iter()
+                        .filter_map(|(path, flag)| path.is_none().then_some(*flag))
+                        .collect();
                 Err(format!(
                     "{} without {}: TLS needs all three, the server's certificate and key and \
                      the CA that signed the nodes' certificates (see SECURITY.md; `flotilla \

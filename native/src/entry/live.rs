@@ -101,8 +101,7 @@ async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<
             });
             for addr in &addrs {
                 if !following.contains_key(addr) {
-                    let follower =
-                        followers.spawn(follow_node(
+                    let follower = followers.spawn(follow_node(
                         client.clone(),
                         tls.url(addr, "/events"),
                         addr.clone(),

@@ -142,7 +142,10 @@ fn load_ca(dir: &Path) -> Result<Issuer<'static, KeyPair>, CertsError> {
     let cert_pem = read_text(&cert_path)?;
     let key_pem = read_text(&key_path)?;
     let bad = |path: &Path, what: &str| {
-        CertsError::Invalid(format!("{}: {what} (made by `flotilla certs ca`?)", path.display()))
+        CertsError::Invalid(format!(
+            "{}: {what} (made by `flotilla certs ca`?)",
+            path.display()
+        ))
     };
     let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
         .map_err(|_| bad(&cert_path, "holds no PEM certificate"))?;

@@ -76,7 +76,10 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> 
             other => TlsError::Invalid {
                 flag: "--tls-key",
                 path: key.to_path_buf(),
-                reason: format!("cannot serve with it and --tls-cert {}: {other}", cert.display()),
+                reason: format!(
+                    "cannot serve with it and --tls-cert {}: {other}",
+                    cert.display()
+                ),
             },
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

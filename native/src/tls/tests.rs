@@ -53,46 +53,87 @@ fn made_certificates_load_and_make_https_urls() {
     let made = Made::new();
     let tls = made.load().expect("loads");
     assert!(tls.is_on());
-    assert_eq!(tls.url("localhost:7001", "/stats"), "https://localhost:7001/stats");
-    assert_eq!(Tls::off().url("localhost:7001", "/stats"), "http://localhost:7001/stats");
+    assert_eq!(
+        tls.url("localhost:7001", "/stats"),
+        "https://localhost:7001/stats"
+    );
+    assert_eq!(
+        Tls::off().url("localhost:7001", "/stats"),
+        "http://localhost:7001/stats"
+    );
 }
 
 #[test]
 fn unreadable_and_invalid_files_are_named_with_their_flag() {
     let made = Made::new();
     let missing = made.path("nowhere.pem");
-    let err = Tls::load(&missing, &made.path("n1/n1-key.pem"), &made.path("ca/ca.pem"))
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("--tls-cert ") && err.contains("nowhere.pem"), "{err}");
+    let err = Tls::load(
+        &missing,
+        &made.path("n1/n1-key.pem"),
+        &made.path("ca/ca.pem"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("--tls-cert ") && err.contains("nowhere.pem"),
+        "{err}"
+    );
     assert!(err.contains("cannot read it"), "{err}");
 
     let garbage = write(&made.path("garbage.pem"), "not a certificate\n");
-    let err = Tls::load(&garbage, &made.path("n1/n1-key.pem"), &made.path("ca/ca.pem"))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("--tls-cert") && err.contains("garbage.pem"), "{err}");
+    let err = Tls::load(
+        &garbage,
+        &made.path("n1/n1-key.pem"),
+        &made.path("ca/ca.pem"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("--tls-cert") && err.contains("garbage.pem"),
+        "{err}"
+    );
     assert!(err.contains("no PEM certificate"), "{err}");
 
     // A certificate given as the key: no key in it.
-    let err = Tls::load(&made.path("n1/n1.pem"), &made.path("n1/n1.pem"), &made.path("ca/ca.pem"))
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("--tls-key ") && err.contains("no PEM private key"), "{err}");
+    let err = Tls::load(
+        &made.path("n1/n1.pem"),
+        &made.path("n1/n1.pem"),
+        &made.path("ca/ca.pem"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("--tls-key ") && err.contains("no PEM private key"),
+        "{err}"
+    );
 
     let broken = write(
         &made.path("broken.pem"),
         "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
     );
-    let err = Tls::load(&made.path("n1/n1.pem"), &made.path("n1/n1-key.pem"), &broken)
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("--tls-ca ") && err.contains("broken.pem"), "{err}");
+    let err = Tls::load(
+        &made.path("n1/n1.pem"),
+        &made.path("n1/n1-key.pem"),
+        &broken,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("--tls-ca ") && err.contains("broken.pem"),
+        "{err}"
+    );
 
-    let err = Tls::load(&made.path("n1/n1.pem"), &made.path("n1/n1-key.pem"), &garbage)
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("--tls-ca ") && err.contains("no PEM certificate"), "{err}");
+    let err = Tls::load(
+        &made.path("n1/n1.pem"),
+        &made.path("n1/n1-key.pem"),
+        &garbage,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("--tls-ca ") && err.contains("no PEM certificate"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -106,7 +147,10 @@ fn a_key_that_is_not_the_certificates_is_refused() {
     .unwrap_err();
     assert!(matches!(err, TlsError::KeyMismatch { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("ca-key.pem") && text.contains("n1.pem"), "{text}");
+    assert!(
+        text.contains("ca-key.pem") && text.contains("n1.pem"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -140,7 +184,10 @@ fn certs_refuse_to_overwrite_without_force_and_keep_keys_private() {
     {
         use std::os::unix::fs::PermissionsExt;
         for key in ["ca/ca-key.pem", "n1/n1-key.pem"] {
-            let mode = std::fs::metadata(made.path(key)).expect("key").permissions().mode();
+            let mode = std::fs::metadata(made.path(key))
+                .expect("key")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{key}");
         }
     }
@@ -157,10 +204,17 @@ fn certs_refuse_bad_names_hosts_and_a_missing_ca() {
         let err = node(name, &["localhost"], "ca").unwrap_err().to_string();
         assert!(err.contains("--name"), "{name:?}: {err}");
     }
-    assert!(node("n2", &[], "ca").unwrap_err().to_string().contains("--host"));
+    assert!(
+        node("n2", &[], "ca")
+            .unwrap_err()
+            .to_string()
+            .contains("--host")
+    );
     let err = node("n2", &["bad host"], "ca").unwrap_err().to_string();
     assert!(err.contains("--host"), "{err}");
-    let err = node("n2", &["localhost"], "nowhere").unwrap_err().to_string();
+    let err = node("n2", &["localhost"], "nowhere")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("ca.pem"), "{err}");
     assert!(issue::create_ca(&made.path("ca2"), 0, false).is_err());
 }
@@ -169,7 +223,9 @@ fn certs_refuse_bad_names_hosts_and_a_missing_ca() {
 async fn a_client_trusting_the_ca_talks_https_and_plain_http_gets_nothing() {
     let made = Made::new();
     let tls = made.load().expect("loads");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let app = axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
     let stop = tokio_util::sync::CancellationToken::new();
@@ -186,11 +242,22 @@ async fn a_client_trusting_the_ca_talks_https_and_plain_http_gets_nothing() {
         .await
         .expect("HTTPS answers");
     assert_eq!(answer.text().await.expect("body"), "hello");
-    let plain = Tls::off().client().get(Tls::off().url(&addr, "/hello")).send().await;
+    let plain = Tls::off()
+        .client()
+        .get(Tls::off().url(&addr, "/hello"))
+        .send()
+        .await;
     assert!(plain.is_err(), "plain HTTP to a TLS port must fail");
     // A client trusting nothing (no CA) refuses the server's certificate.
-    let untrusting = Tls::off().client().get(tls.url(&addr, "/hello")).send().await;
-    assert!(untrusting.is_err(), "a client that does not trust the CA must fail");
+    let untrusting = Tls::off()
+        .client()
+        .get(tls.url(&addr, "/hello"))
+        .send()
+        .await;
+    assert!(
+        untrusting.is_err(),
+        "a client that does not trust the CA must fail"
+    );
     stop.cancel();
     server.await.expect("joins").expect("stops cleanly");
 }
