@@ -244,9 +244,12 @@ fn raft_endpoints_accept_only_fresh_messages_signed_with_the_cluster_secret() {
     for secret in [None, Some("not-the-secret-0123456789")] {
         let reply = raft(&addr, wire::LEAVE, "0", secret, 2, leave.clone());
         assert_eq!(reply.status, 401, "{reply:?}");
-        let internal = wire::encode(&wire::Proposal::Leave { id: 1 })
-            .unwrap()
-            .to_vec();
+        let internal = wire::encode(&wire::Proposal::Leave {
+            id: 1,
+            request: flotilla_core::model::RequestId::parse("stranger-1").unwrap(),
+        })
+        .unwrap()
+        .to_vec();
         let reply = raft(&addr, wire::PROPOSE, "0", secret, 2, internal);
         assert_eq!(reply.status, 401, "{reply:?}");
         let reply = raft(
