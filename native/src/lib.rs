@@ -12,7 +12,8 @@
 //! - [`transport`]: outgoing Raft RPC over HTTP (binary bodies).
 //! - [`types`]: the openraft type config; [`store`]: durable storage.
 //! - [`links`]: which outgoing links are cut; [`auth`]: tokens and signed peer messages;
-//!   [`addr`]: when two addresses name one node.
+//!   [`tls`]: certificates, HTTPS servers and clients, node URLs; [`addr`]: when two addresses
+//!   name one node.
 #![deny(missing_docs)]
 
 pub mod addr;
@@ -26,5 +27,6 @@ pub mod registry;
 pub mod run;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod transport;
 pub mod types;

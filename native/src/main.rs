@@ -1,4 +1,5 @@
-//! The `flotilla` binary: parses the command line, sets up logging and runs the demo or a node.
+//! The `flotilla` binary: parses the command line, sets up logging and runs the demo or a node,
+//! or makes certificates.
 
 use std::process::ExitCode;
 
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Demo(args) => flotilla::run::demo(args).await,
             Command::Node(args) => flotilla::run::node(args).await,
+            Command::Certs(args) => flotilla::run::certs(&args),
         }
     });
     match result {

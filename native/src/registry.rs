@@ -22,6 +22,7 @@ use crate::node::NodeError;
 use crate::node::RaftTiming;
 use crate::node::StartMode;
 use crate::server::NodeServer;
+use crate::tls::Tls;
 
 /// Why the registry could not do what was asked. The entry point answers each with its own
 /// HTTP status.
@@ -95,6 +96,8 @@ pub struct SpawnSettings {
     pub spawn_ports: RangeInclusive<u16>,
     /// How big spawned nodes let the state and one request grow.
     pub limits: Limits,
+    /// TLS for the spawned nodes' servers and their calls to peers (the entry point's own).
+    pub tls: Tls,
 }
 
 /// One cluster as the entry point knows it.
@@ -349,6 +352,7 @@ impl Registry {
             request_timeout: self.settings.request_timeout,
             secret: Some(self.settings.secret.clone()),
             limits: self.settings.limits,
+            tls: self.settings.tls.clone(),
         };
         NodeServer::start(config, listener, &self.settings.guard)
             .await

@@ -1,5 +1,6 @@
 //! What `flotilla demo` and `flotilla node` do: bind, start, wait for Ctrl-C / SIGTERM (or, for
-//! a node, for its cluster to remove it), then shut down cleanly.
+//! a node, for its cluster to remove it), then shut down cleanly; and what `flotilla certs`
+//! writes.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,6 +14,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::ApiToken;
 use crate::auth::ClusterSecret;
+use crate::cli::CertsArgs;
+use crate::cli::CertsCommand;
 use crate::cli::DemoArgs;
 use crate::cli::NodeArgs;
 use crate::entry::Entry;
@@ -22,6 +25,8 @@ use crate::registry::Registry;
 use crate::registry::SpawnRequest;
 use crate::registry::SpawnSettings;
 use crate::server::NodeServer;
+use crate::tls;
+use crate::tls::Tls;
 
 /// The demo's cluster id, as in the seed's commands (`/clusters/0/…`).
 pub const DEMO_CLUSTER: &str = "0";
@@ -71,6 +76,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
             .with_limits(args.server_limits.limits(args.max_clusters)),
         spawn_ports: args.spawn_ports.clone(),
         limits: args.limits.limits(),
+        tls: access.tls.clone(),
     };
     let registry = Registry::new(settings);
     // The nodes' listeners are bound before anything starts, so a port in use is reported
@@ -96,8 +102,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     }
     let entry = Arc::new(Entry::new(registry, web_dir, advertise.clone()));
     let app = crate::entry::router(entry.clone());
+    let scheme = access.tls.scheme();
     println!(
-        "Flotilla demo: API on http://{advertise}:{api_port} ; cluster \"0\" of {} nodes on ports {}; data in {}{}",
+        "Flotilla demo: API on {scheme}://{advertise}:{api_port} ; cluster \"0\" of {} nodes on ports {}; data in {}{}",
         args.nodes,
         describe_ports(&node_ports),
         data_root.display(),
@@ -108,7 +115,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         }
     );
     println!(
-        "Page: http://{advertise}:{port}/ (Raft simulated in the browser) and http://{advertise}:{port}/?live=0 (this cluster, live)",
+        "Page: {scheme}://{advertise}:{port}/ (Raft simulated in the browser) and {scheme}://{advertise}:{port}/?live=0 (this cluster, live)",
         port = api_port
     );
     if let Some(path) = &args.port_file {
@@ -126,12 +133,11 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         }
     }
     let closing = entry.clone();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            closing.close();
-        })
-        .await;
+    let served = tls::serve(listener, &access.tls, app, async move {
+        shutdown_signal().await;
+        closing.close();
+    })
+    .await;
     entry.registry.shutdown().await;
     if temporary {
         let _ = std::fs::remove_dir_all(&data_root);
@@ -196,6 +202,7 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         request_timeout: args.timing.request_timeout(),
         secret: access.secret.clone(),
         limits: args.limits.limits(),
+        tls: access.tls.clone(),
     };
     let guard = access
         .guard
@@ -205,8 +212,9 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
         .await
         .map_err(|err| err.to_string())?;
     println!(
-        "Flotilla node {} ({name}) serving on http://{addr}",
-        args.id
+        "Flotilla node {} ({name}) serving on {}",
+        args.id,
+        access.tls.url(&addr, "")
     );
     if let Some(path) = &args.port_file
         && let Err(err) = write_port_file(path, &serde_json::json!({ "addr": addr }))
@@ -217,7 +225,7 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
     if let Some(join) = &args.join {
         if node.started_fresh() {
             let joined = tokio::select! {
-                joined = join_cluster(join, &name, &host, port, args.capacity, access.guard.token()) => joined,
+                joined = join_cluster(join, &name, &host, port, args.capacity, access.guard.token(), &access.tls) => joined,
                 () = shutdown_signal() => Err("interrupted while joining".to_string()),
             };
             if let Err(err) = joined {
@@ -285,15 +293,16 @@ async fn join_cluster(
     port: u16,
     capacity: u32,
     token: Option<&ApiToken>,
+    tls: &Tls,
 ) -> Result<(), Fatal> {
-    let http = reqwest::Client::new();
+    let http = tls.client();
     let body = serde_json::json!({
         "id": name, "host": host, "port": port, "capacity": capacity, "spawn": false,
     });
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let mut request = http.post(format!("http://{join}/nodes")).json(&body);
+        let mut request = http.post(tls.url(join, "/nodes")).json(&body);
         if let Some(token) = token {
             request = request.header(reqwest::header::AUTHORIZATION, token.bearer());
         }
@@ -316,6 +325,26 @@ async fn join_cluster(
         tracing::warn!(%problem, "joining failed; retrying");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Makes a CA or a node certificate, and says which files it wrote.
+pub fn certs(args: &CertsArgs) -> Result<(), Fatal> {
+    let written = match &args.command {
+        CertsCommand::Ca(ca) => tls::issue::create_ca(&ca.out, ca.days, ca.force),
+        CertsCommand::Node(node) => tls::issue::create_node(
+            &node.ca,
+            &node.name,
+            &node.hosts,
+            &node.out,
+            node.days,
+            node.force,
+        ),
+    }
+    .map_err(|err| err.to_string())?;
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

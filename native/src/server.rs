@@ -16,6 +16,7 @@ use crate::node::Node;
 use crate::node::NodeConfig;
 use crate::node::NodeCtx;
 use crate::node::NodeError;
+use crate::tls;
 
 /// A node's whole HTTP application: its public API (writes behind `guard`'s token) and its Raft
 /// endpoints (signed with the cluster secret instead), with the middleware every server gets.
@@ -36,22 +37,20 @@ pub struct NodeServer {
 }
 
 impl NodeServer {
-    /// Starts the node (storage, Raft) and serves its HTTP API on `listener`, under `guard`'s
-    /// rules, until it is asked to stop.
+    /// Starts the node (storage, Raft) and serves its HTTP API on `listener` (HTTPS when the
+    /// config's TLS is on), under `guard`'s rules, until it is asked to stop.
     pub async fn start(
         config: NodeConfig,
         listener: TcpListener,
         guard: &ApiGuard,
     ) -> Result<Self, NodeError> {
+        let tls = config.tls.clone();
         let node = Node::start(config).await?;
         let ctx = node.ctx().clone();
         let until_stop = ctx.stopping().cancelled_owned();
         let app = app(ctx.clone(), guard);
         let server = tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, app)
-                .with_graceful_shutdown(until_stop)
-                .await
-            {
+            if let Err(err) = tls::serve(listener, &tls, app, until_stop).await {
                 tracing::error!(%err, "node server failed");
             }
         });

@@ -1,6 +1,8 @@
-//! The command line: `flotilla demo` and `flotilla node`, with every flag explained (the
-//! security flags both share are in [`security`]).
+//! The command line: `flotilla demo`, `flotilla node` and `flotilla certs`, with every flag
+//! explained (the security flags the first two share are in [`security`], the certificate
+//! maker's in [`certs`]).
 
+pub mod certs;
 pub mod limits;
 pub mod security;
 
@@ -13,6 +15,8 @@ use clap::Args;
 use clap::Parser;
 use clap::Subcommand;
 
+pub use certs::CertsArgs;
+pub use certs::CertsCommand;
 pub use limits::LimitArgs;
 pub use limits::ServerLimitArgs;
 pub use security::Access;
@@ -43,6 +47,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run one node as its own process, to build a cluster across processes and hosts
     Node(NodeArgs),
+    /// Make TLS certificates: a CA for a cluster, and node certificates it signs (for
+    /// --tls-ca, --tls-cert and --tls-key)
+    Certs(CertsArgs),
 }
 
 /// Raft timing flags, shared by both subcommands.
@@ -220,6 +227,40 @@ mod tests {
         assert_eq!(
             demo.limits.limits(),
             flotilla_core::model::Limits::default()
+        );
+    }
+
+    #[test]
+    fn certs_node_takes_repeated_hosts() {
+        let cli = Cli::parse_from([
+            "flotilla",
+            "certs",
+            "node",
+            "--ca",
+            "ca",
+            "--name",
+            "n1",
+            "--host",
+            "localhost",
+            "--host",
+            "127.0.0.1",
+            "--out",
+            "out",
+        ]);
+        let Command::Certs(CertsArgs {
+            command: CertsCommand::Node(node),
+        }) = cli.command
+        else {
+            panic!("expected certs node");
+        };
+        assert_eq!(node.hosts, ["localhost", "127.0.0.1"]);
+        assert!(!node.force);
+        assert!(
+            Cli::try_parse_from([
+                "flotilla", "certs", "node", "--ca", "c", "--name", "n", "--out", "o"
+            ])
+            .is_err(),
+            "--host is required"
         );
     }
 

@@ -1,7 +1,7 @@
 //! The security flags both subcommands share ([`SecurityArgs`]) and the rules they become
 //! ([`Access`]): who may change the cluster (the clients' token), how nodes know each other (the
 //! cluster secret), which browsers and `Host` names are served — and the refusal to listen
-//! beyond this machine unprotected.
+//! beyond this machine unprotected — and whether traffic is encrypted (TLS).
 
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use clap::Args;
 use crate::api::guard::ApiGuard;
 use crate::auth::ApiToken;
 use crate::auth::ClusterSecret;
+use crate::tls::Tls;
 
 /// Who may do what, on both subcommands.
 #[derive(Debug, Clone, Args)]
@@ -52,6 +53,18 @@ pub struct SecurityArgs {
     /// can reach the ports can then change or stop the cluster
     #[arg(long)]
     pub insecure: bool,
+    /// Serve HTTPS only (the API and every node's listener) with this PEM certificate (chain,
+    /// the server's own first; `flotilla certs node` makes one). Needs --tls-key and --tls-ca
+    #[arg(long, value_name = "PATH", env = "FLOTILLA_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert
+    #[arg(long, value_name = "PATH", env = "FLOTILLA_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM bundle of the CA certificates this process trusts when it calls other nodes (over
+    /// https, verifying their certificate and host name); exactly these, no built-in roots.
+    /// `flotilla certs ca` makes one
+    #[arg(long, value_name = "PATH", env = "FLOTILLA_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// The rules a server runs under, from [`SecurityArgs`].
@@ -61,6 +74,8 @@ pub struct Access {
     pub guard: ApiGuard,
     /// The cluster secret, if one was given.
     pub secret: Option<ClusterSecret>,
+    /// Whether servers and clients speak TLS, and with which certificates.
+    pub tls: Tls,
 }
 
 impl SecurityArgs {
@@ -90,6 +105,7 @@ impl SecurityArgs {
             ),
             (None, None) => None,
         };
+        let tls = self.tls()?;
         let mut missing = Vec::new();
         if token.is_none() {
             missing.push("--token");
@@ -124,7 +140,36 @@ impl SecurityArgs {
         Ok(Access {
             guard: ApiGuard::new(token, loopback, &self.allowed_host, cors_origins),
             secret,
+            tls,
         })
+    }
+
+    /// TLS from --tls-cert, --tls-key and --tls-ca: all three (HTTPS) or none (plain HTTP).
+    pub fn tls(&self) -> Result<Tls, String> {
+        match (&self.tls_cert, &self.tls_key, &self.tls_ca) {
+            (None, None, None) => Ok(Tls::off()),
+            (Some(cert), Some(key), Some(ca)) => {
+                Tls::load(cert, key, ca).map_err(|err| err.to_string())
+            }
+            (cert, key, ca) => {
+                let given: Vec<&str> = [(cert, "--tls-cert"), (key, "--tls-key"), (ca, "--tls-ca")]
+                    .iter()
+                    .filter_map(|(path, flag)| path.as_ref().map(|_| *flag))
+                    .collect();
+                let missing: Vec<&str> =
+                    [(cert, "--tls-cert"), (key, "--tls-key"), (ca, "--tls-ca")]
+                        .iter()
+                        .filter_map(|(path, flag)| path.is_none().then_some(*flag))
+                        .collect();
+                Err(format!(
+                    "{} without {}: TLS needs all three, the server's certificate and key and \
+                     the CA that signed the nodes' certificates (see SECURITY.md; `flotilla \
+                     certs` makes them)",
+                    given.join(" and "),
+                    missing.join(" and ")
+                ))
+            }
+        }
     }
 }
 
@@ -159,7 +204,34 @@ mod tests {
             cors_origin: Vec::new(),
             allowed_host: Vec::new(),
             insecure: false,
+            tls_cert: None,
+            tls_key: None,
+            tls_ca: None,
         }
+    }
+
+    #[test]
+    fn tls_needs_certificate_key_and_ca_together() {
+        let cert_only = SecurityArgs {
+            tls_cert: Some("node.pem".into()),
+            ..args()
+        };
+        let err = cert_only.tls().unwrap_err();
+        assert!(
+            err.starts_with("--tls-cert without --tls-key and --tls-ca"),
+            "{err}"
+        );
+        let no_ca = SecurityArgs {
+            tls_cert: Some("node.pem".into()),
+            tls_key: Some("node-key.pem".into()),
+            ..args()
+        };
+        let err = no_ca.access("127.0.0.1:8000", true, true).unwrap_err();
+        assert!(
+            err.starts_with("--tls-cert and --tls-key without --tls-ca"),
+            "{err}"
+        );
+        assert!(!args().tls().expect("plain HTTP").is_on());
     }
 
     #[test]

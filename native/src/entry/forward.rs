@@ -30,6 +30,7 @@ use crate::auth::PeerAuth;
 use crate::auth::SIGNATURE_HEADER;
 use crate::auth::random_hex;
 use crate::node::status::NodeStats;
+use crate::tls::Tls;
 
 /// How long the entry point waits for a node to answer a read.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(3);
@@ -94,16 +95,18 @@ impl<'a> NodeRequest<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct NodeClient {
     http: reqwest::Client,
+    tls: Tls,
     token: Option<ApiToken>,
     secret: Option<ClusterSecret>,
 }
 
 impl NodeClient {
     /// A client with a fresh connection pool that sends `token` with its writes and, given a
-    /// `secret`, takes a node's stats only when they are signed with it.
-    pub fn new(token: Option<ApiToken>, secret: Option<ClusterSecret>) -> Self {
+    /// `secret`, takes a node's stats only when they are signed with it; over `tls`.
+    pub fn new(token: Option<ApiToken>, secret: Option<ClusterSecret>, tls: &Tls) -> Self {
         NodeClient {
-            http: reqwest::Client::default(),
+            http: tls.client(),
+            tls: tls.clone(),
             token,
             secret,
         }
@@ -118,7 +121,7 @@ impl NodeClient {
     ) -> Result<(StatusCode, Value), String> {
         let mut request = self
             .http
-            .request(call.method.clone(), format!("http://{addr}{}", call.path))
+            .request(call.method.clone(), self.tls.url(addr, call.path))
             .timeout(timeout);
         if let Some(body) = call.body {
             request = request.json(body);
@@ -177,9 +180,10 @@ impl NodeClient {
         let mut asks = JoinSet::new();
         for addr in addrs {
             let http = self.http.clone();
+            let url = self.tls.url(&addr, &format!("/stats?limit={log_limit}"));
             let auth = auth.clone();
             asks.spawn(async move {
-                let answer = read_stats(&http, &auth, &addr, log_limit).await;
+                let answer = read_stats(&http, &auth, &url).await;
                 (addr, answer)
             });
         }
@@ -192,16 +196,15 @@ impl NodeClient {
 /// Largest `/stats` answer read from a node (its log page is bounded by the limit asked).
 const MAX_STATS_BYTES: usize = 8 * 1024 * 1024;
 
-/// One node's `/stats`, checked against `auth`'s secret when it has one.
+/// One node's `/stats` (at `url`), checked against `auth`'s secret when it has one.
 async fn read_stats(
     http: &reqwest::Client,
     auth: &PeerAuth,
-    addr: &str,
-    log_limit: u64,
+    url: &str,
 ) -> Result<NodeStats, String> {
     let challenge = random_hex(16);
     let mut response = http
-        .get(format!("http://{addr}/stats?limit={log_limit}"))
+        .get(url)
         .header(CHALLENGE_HEADER, &challenge)
         .timeout(READ_TIMEOUT)
         .send()
@@ -313,7 +316,7 @@ mod tests {
         let key = RequestId::parse("retry-me").expect("valid");
         let body = json!({"container": {"label": "web"}});
         let call = NodeRequest::write(Method::POST, "/service", Some(&body), &key);
-        let response = NodeClient::new(None, None)
+        let response = NodeClient::new(None, None, &Tls::off())
             .relay("0", vec![lost, live], &call, Duration::from_secs(5))
             .await
             .expect("the second node answers");

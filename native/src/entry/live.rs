@@ -64,7 +64,9 @@ pub async fn cluster_events(
 /// until the browser goes away, the cluster is deleted or the demo stops. Returning drops the
 /// followers (and with them every sender, which ends the browser's stream).
 async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<Event>) {
-    let client = match reqwest::Client::builder()
+    let tls = entry.registry.settings.tls.clone();
+    let client = match tls
+        .client_builder()
         .connect_timeout(CONNECT_WITHIN)
         .read_timeout(SILENT_FOR)
         .build()
@@ -99,8 +101,12 @@ async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<
             });
             for addr in &addrs {
                 if !following.contains_key(addr) {
-                    let follower =
-                        followers.spawn(follow_node(client.clone(), addr.clone(), events.clone()));
+                    let follower = followers.spawn(follow_node(
+                        client.clone(),
+                        tls.url(addr, "/events"),
+                        addr.clone(),
+                        events.clone(),
+                    ));
                     following.insert(addr.clone(), follower);
                 }
             }
@@ -113,11 +119,16 @@ async fn watch_cluster(entry: Arc<Entry>, cluster: String, events: mpsc::Sender<
     }
 }
 
-/// Passes node `addr`'s `node` events on, reconnecting after a failure (and saying so with an
-/// `unreachable` event), until the browser's stream is gone.
-async fn follow_node(client: reqwest::Client, addr: String, events: mpsc::Sender<Event>) {
+/// Passes node `addr`'s `node` events (from `url`) on, reconnecting after a failure (and saying
+/// so with an `unreachable` event), until the browser's stream is gone.
+async fn follow_node(
+    client: reqwest::Client,
+    url: String,
+    addr: String,
+    events: mpsc::Sender<Event>,
+) {
     loop {
-        let problem = match client.get(format!("http://{addr}/events")).send().await {
+        let problem = match client.get(&url).send().await {
             Err(err) => format!("cannot reach it: {err}"),
             Ok(response) if !response.status().is_success() => {
                 format!("its /events answered {}", response.status())

@@ -50,6 +50,7 @@ impl Entry {
         let nodes = NodeClient::new(
             guard.token().cloned(),
             Some(registry.settings.secret.clone()),
+            &registry.settings.tls,
         );
         Entry {
             registry,

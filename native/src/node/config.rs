@@ -9,6 +9,7 @@ use flotilla_core::model::Limits;
 use flotilla_core::raft::Member;
 
 use crate::auth::ClusterSecret;
+use crate::tls::Tls;
 
 use super::timing::RaftTiming;
 
@@ -42,6 +43,8 @@ pub struct NodeConfig {
     /// The secret the cluster's nodes sign their messages with. `None` only on an insecure
     /// loopback node: then any local process that names the cluster is believed.
     pub secret: Option<ClusterSecret>,
+    /// Whether the node serves HTTPS and calls its peers over it (trusting which CA).
+    pub tls: Tls,
     /// Where the node keeps its log, vote and snapshots.
     pub data_dir: PathBuf,
     /// Raft timing.

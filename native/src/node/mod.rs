@@ -74,7 +74,7 @@ impl Node {
 
         let links = Links::default();
         let auth = Arc::new(PeerAuth::new(&config.cluster, config.secret.clone()));
-        let peers = PeerClient::new(config.id, auth, links.clone());
+        let peers = PeerClient::new(config.id, auth, links.clone(), &config.tls);
         let network = HttpNetwork::new(config.id, peers.clone());
         let raft = NativeRaft::new(
             config.id,

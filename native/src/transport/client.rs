@@ -1,4 +1,4 @@
-//! [`PeerClient`]: sends binary requests to other nodes over pooled HTTP connections, unless
+//! [`PeerClient`]: sends binary requests to other nodes over pooled HTTP(S) connections, unless
 //! the link to them is cut.
 
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use crate::auth::NONCE_HEADER;
 use crate::auth::PeerAuth;
 use crate::auth::SIGNATURE_HEADER;
 use crate::links::Links;
+use crate::tls::Tls;
 
 /// Largest answer read from a peer: Raft answers are small (a vote, an append's outcome, a
 /// proposal's result); anything bigger is not a member speaking.
@@ -52,21 +53,27 @@ pub enum CallError {
 #[derive(Clone, Debug)]
 pub struct PeerClient {
     http: reqwest::Client,
+    tls: Tls,
     from: u64,
     auth: Arc<PeerAuth>,
     links: Links,
 }
 
 impl PeerClient {
-    /// A client speaking for node `from`, signing with `auth`, honouring `links`.
-    pub fn new(from: u64, auth: Arc<PeerAuth>, links: Links) -> Self {
-        let http = reqwest::Client::builder()
+    /// A client speaking for node `from`, signing with `auth`, honouring `links`, over `tls`.
+    pub fn new(from: u64, auth: Arc<PeerAuth>, links: Links, tls: &Tls) -> Self {
+        let http = tls
+            .client_builder()
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true)
             .build()
-            .unwrap_or_default();
+            .unwrap_or_else(|err| {
+                tracing::error!(%err, "cannot build the peers' HTTP client");
+                tls.client()
+            });
         PeerClient {
             http,
+            tls: tls.clone(),
             from,
             auth,
             links,
@@ -103,7 +110,7 @@ impl PeerClient {
             reason,
         };
         let body = wire::encode(request).map_err(refused)?;
-        let mut post = self.http.post(format!("http://{addr}{path}"));
+        let mut post = self.http.post(self.tls.url(addr, path));
         let mut nonce = None;
         for (name, value) in self.auth.sign("POST", path, self.from, &body).headers {
             if name == NONCE_HEADER {

@@ -48,8 +48,10 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
         request_timeout: Duration::from_secs(5),
         secret: None,
         limits: flotilla_core::model::Limits::default(),
+        tls: crate::tls::Tls::off(),
     };
-    let server = NodeServer::start(config, listener, &crate::api::guard::ApiGuard::default())
+    let guard = crate::api::guard::ApiGuard::new(None, true, &[], Vec::new());
+    let server = NodeServer::start(config, listener, &guard)
         .await
         .expect("starts");
     let ctx = server.ctx().clone();
