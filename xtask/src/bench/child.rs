@@ -164,6 +164,9 @@ impl TempDir {
     pub fn new(what: &str) -> Result<Self> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        if n == 0 {
+            sweep_stale();
+        }
         let path =
             std::env::temp_dir().join(format!("flotilla-bench-{what}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
@@ -183,6 +186,38 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// Removes the directories of earlier benches that were killed before their guards could run
+/// (Ctrl-C, SIGKILL): `flotilla-bench-<what>-<pid>-<n>` whose process no longer exists.
+#[cfg(target_os = "linux")]
+fn sweep_stale() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("flotilla-bench-"))
+        else {
+            continue;
+        };
+        let pid = rest
+            .rsplit('-')
+            .nth(1)
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Without /proc, stale directories are left for the system to clean.
+#[cfg(not(target_os = "linux"))]
+fn sweep_stale() {}
 
 /// The first port [`free_ports`] hands out.
 const FIRST_FREE_PORT: u32 = 20_000;

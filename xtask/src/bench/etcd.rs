@@ -100,7 +100,8 @@ impl EtcdCluster {
                 ]);
             }
             if index == 0 {
-                command = format!("etcd {}", args.join(" "));
+                // The temporary directory differs per run: the record says DIR.
+                command = format!("etcd {}", args.join(" ")).replace(&path_arg(dir.path())?, "DIR");
             }
             let process = ChildGuard::spawn(
                 &format!("etcd member {name}"),

@@ -91,7 +91,8 @@ impl Demo {
             path_arg(&port_file)?,
         ];
         args.extend(LOAD_FLAGS.iter().map(|flag| flag.to_string()));
-        let command = format!("flotilla {}", args.join(" "));
+        // The temporary directory differs per run: the record says DIR.
+        let command = format!("flotilla {}", args.join(" ")).replace(&path_arg(dir.path())?, "DIR");
         let mut process = ChildGuard::spawn(
             "flotilla demo",
             bin,

@@ -105,7 +105,7 @@ pub fn write_goals(run: &WritesRun) -> Vec<Goal> {
             Some(point) => Goal {
                 goal: "p99 no worse than etcd's at 64 connections".into(),
                 measured: format!(
-                    "{:.1} ms vs {:.1} ms ({:.2}x)",
+                    "{:.1} ms vs {:.1} ms, {:.2}x",
                     point.flotilla.p99_ms,
                     point.etcd.p99_ms,
                     point.p99_ratio()
@@ -248,7 +248,13 @@ impl Context {
             .and_then(|text| text.split_whitespace().next().map(str::to_string))
             .unwrap_or_else(|| "unknown".into());
         let etcd_version = quiet_output(super::etcd::ETCD, &["--version"])
-            .and_then(|text| text.lines().next().map(str::to_string))
+            .and_then(|text| {
+                let first = text.lines().next()?;
+                Some(format!(
+                    "etcd {}",
+                    first.trim_start_matches("etcd Version:").trim()
+                ))
+            })
             .unwrap_or_else(|| "etcd (version unknown)".into());
         Self {
             date,
