@@ -35,7 +35,7 @@ enum Command {
     Test(TestArgs),
     /// Run one deterministic simulation of a cluster in virtual time, or with --seeds a fault campaign of many
     Sim(SimArgs),
-    /// Run flotilla-core's benchmarks
+    /// Run the benchmarks: flotilla-core's, the page's, and Flotilla against etcd (writes, failover)
     Bench(BenchArgs),
     /// Build the browser page into web/dist/ (wasm, JS glue, HTML, CSS), ready for any static server
     Web,
@@ -63,9 +63,42 @@ pub struct TestArgs {
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Run only these sections, comma-separated (default: all of them)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SECTION")]
+    pub only: Vec<BenchSection>,
+    /// Shorter comparison against etcd: 3 s per write point and 5 failover trials, unless
+    /// --seconds or --trials say otherwise
+    #[arg(long)]
+    pub quick: bool,
+    /// Seconds of load per system at each write point [default: 10; 3 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: Option<u64>,
+    /// Failover trials per system [default: 20; 5 with --quick]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub trials: Option<u32>,
+    /// Connection counts of the write points, comma-separated
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_values_t = [1, 16, 64, 256],
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub connections: Vec<u32>,
+    /// Print the comparison against etcd without adding it to BENCHMARKS.md
+    #[arg(long)]
+    pub no_record: bool,
     /// Arguments for `cargo bench -p flotilla-core`, after `--`
     #[arg(last = true, value_name = "BENCH_ARGS")]
     pub args: Vec<String>,
+}
+
+/// A section of `cargo xtask bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchSection {
+    /// flotilla-core's benchmarks: placement and simulation speed
+    Core,
+    /// The browser page: wasm size and frame rate
+    Page,
+    /// Writes per second and latency against etcd, at 1 to 256 connections
+    Writes,
+    /// Time from kill -9 of the leader to the next acknowledged write, against etcd
+    Failover,
 }
 
 /// Arguments of `cargo xtask sim`.
@@ -220,6 +253,48 @@ mod tests {
             &["sim", "--seconds", "inf"],
             &["sim", "--seconds", "1e300"],
             &["sim", "--seed", "-1"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn bench_takes_sections_and_settings() {
+        let Ok(Cli {
+            command: Command::Bench(bench),
+        }) = parse(&["bench"])
+        else {
+            panic!("`bench` parses");
+        };
+        assert!(bench.only.is_empty() && !bench.quick && !bench.no_record);
+        assert_eq!((bench.seconds, bench.trials), (None, None));
+        assert_eq!(bench.connections, [1, 16, 64, 256]);
+        let Ok(Cli {
+            command: Command::Bench(bench),
+        }) = parse(&[
+            "bench",
+            "--only",
+            "writes,failover",
+            "--quick",
+            "--seconds",
+            "2",
+            "--connections",
+            "1,64",
+            "--no-record",
+        ])
+        else {
+            panic!("the flags parse");
+        };
+        assert_eq!(bench.only, [BenchSection::Writes, BenchSection::Failover]);
+        assert_eq!(
+            (bench.quick, bench.seconds, bench.no_record),
+            (true, Some(2), true)
+        );
+        assert_eq!(bench.connections, [1, 64]);
+        for bad in [
+            &["bench", "--only", "nothing"][..],
+            &["bench", "--seconds", "0"],
+            &["bench", "--connections", "0"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
