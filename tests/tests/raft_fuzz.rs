@@ -4,9 +4,9 @@
 //! random terms, indexes, ids and entries. Strangers are refused before decoding (the security
 //! tests show it); this shows that what a member sends cannot crash or wedge a node either.
 //!
-//! Every answer must come, none may be a 5xx (a lost answer aside), and afterwards the node is
-//! still running, still answers `/stats`, and still commits a write. `FLOTILLA_RAFT_FUZZ_CASES`
-//! sets the number of messages (default 400); `FLOTILLA_FUZZ_SEED` replays a run.
+//! Every answer must come, none may be a 5xx, and afterwards the node is still running and
+//! answering, and nothing in it panicked. `FLOTILLA_RAFT_FUZZ_CASES`
+//! sets the number of messages (default 2,000); `FLOTILLA_FUZZ_SEED` replays a run.
 
 use std::time::Duration;
 
@@ -27,6 +27,7 @@ use flotilla_tests::process::wait_for;
 use flotilla_tests::seeded::number_from_env;
 use flotilla_tests::seeded::seed_from_env;
 use openraft::LogId;
+use openraft::entry::RaftEntry;
 use openraft::raft::AppendEntriesRequest;
 use openraft::raft::VoteRequest;
 use proptest::prelude::*;
@@ -77,13 +78,21 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
             term.clone(),
             id.clone(),
             proptest::option::of((term.clone(), index.clone())),
-            proptest::option::of((term, index))
+            proptest::option::of((term.clone(), index.clone())),
+            proptest::collection::vec((term, index), 0..4),
         )
-            .prop_map(|(term, id, prev, commit)| {
+            .prop_map(|(term, id, prev, commit, entries)| {
                 let request = AppendEntriesRequest::<NativeTypes> {
                     vote: Vote::new_committed(term, id),
                     prev_log_id: prev.map(|(t, i)| log_id(t, i)),
-                    entries: Vec::new(),
+                    entries: entries
+                        .into_iter()
+                        .map(|(t, i)| {
+                            <NativeTypes as openraft::RaftTypeConfig>::Entry::new_blank(log_id(
+                                t, i,
+                            ))
+                        })
+                        .collect(),
                     leader_commit: commit.map(|(t, i)| log_id(t, i)),
                 };
                 wire::encode(&request).unwrap().to_vec()
@@ -157,7 +166,7 @@ fn a_member_cannot_crash_or_wedge_a_node_with_any_raft_message() {
     });
     let auth = PeerAuth::new("0", Some(ClusterSecret::new(SECRET, "test").unwrap()));
     let seed = seed_from_env("FLOTILLA_FUZZ_SEED");
-    let cases = number_from_env("FLOTILLA_RAFT_FUZZ_CASES", 400) as u32;
+    let cases = number_from_env("FLOTILLA_RAFT_FUZZ_CASES", 2000) as u32;
     println!("raft fuzz: seed {seed}, {cases} messages (FLOTILLA_FUZZ_SEED={seed} replays)");
     let mut runner = TestRunner::new_with_rng(
         Config {
@@ -198,22 +207,34 @@ fn a_member_cannot_crash_or_wedge_a_node_with_any_raft_message() {
         wrong.join("\n")
     );
 
-    // Still running, answering, and committing (after whatever terms the fuzz moved it to).
+    // Still running, answering, and nothing panicked (openraft's core runs in a task of its
+    // own: a panic there would leave the process up with its Raft dead). Raft does not defend
+    // against a member that lies (it is not Byzantine-tolerant): such a member may depose the
+    // leader or hold the node to a fake one, so committing again is not required here.
+    std::thread::sleep(Duration::from_millis(500));
     assert!(node.is_running(), "the node stopped:\n{}", node.log());
-    wait_for(
-        Duration::from_secs(30),
-        "n1 to lead again and commit a write",
-        || {
-            let (status, _) = post(
-                &addr,
-                "/service",
-                &json!({"container": {"label": "after"}, "replicas": 1}),
-            );
-            (status == 201).then_some(())
-        },
-    );
-    let term = get(&addr, "/stats").1["term"].as_u64().unwrap();
+    let (status, stats) = get(&addr, "/stats");
+    assert_eq!(status, 200, "{stats}");
+    let term = stats["term"].as_u64().unwrap();
     assert!(term <= u64::MAX / 2, "term {term}");
+    let log = node.log();
+    assert!(!log.contains("panicked"), "a panic in the node:\n{log}");
+    let committed = flotilla_tests::process::poll(Duration::from_secs(5), || {
+        let (status, _) = post(
+            &addr,
+            "/service",
+            &json!({"container": {"label": "after"}, "replicas": 1}),
+        );
+        (status == 201).then_some(())
+    });
+    println!(
+        "raft fuzz: the node {} a write afterwards",
+        if committed.is_some() {
+            "committed"
+        } else {
+            "did not commit (a lying member holds it)"
+        }
+    );
 }
 
 fn seed_bytes(seed: u64) -> [u8; 32] {

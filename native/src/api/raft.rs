@@ -149,8 +149,14 @@ where
         Ok(from) => from,
         Err(refusal) => return refusal.into_response(),
     };
+    if from == ctx.id {
+        return malformed(format!(
+            "the message claims to come from this node ({from})"
+        ))
+        .into_response();
+    }
     let request = match decode::<Req>(&body).and_then(|request| {
-        request.check()?;
+        request.check(ctx.id)?;
         Ok(request)
     }) {
         Ok(request) => request,
@@ -169,28 +175,69 @@ where
 
 /// What a decoded message must satisfy before openraft sees it.
 trait Checked {
-    /// `Err` with a 400 when the message carries what openraft would choke on.
-    fn check(&self) -> Result<(), Refusal> {
+    /// `Err` with a 400 when the message carries what openraft would choke on, received by
+    /// node `me`.
+    fn check(&self, me: u64) -> Result<(), Refusal> {
+        let _ = me;
         Ok(())
     }
+}
+
+/// Refuses a vote that names this node: no node sends itself a message, and openraft, taking
+/// it for its own, would act as a follower of itself (it asserts it never does).
+fn check_not_mine(vote: &VoteOf<NativeTypes>, me: u64) -> Result<(), Refusal> {
+    if vote.leader_id.voted_for == me {
+        return Err(malformed(format!(
+            "the message carries this node's own vote (node {me}, term {})",
+            vote.leader_id.term
+        )));
+    }
+    Ok(())
 }
 
 impl Checked for AppendEntriesRequest<NativeTypes> {
-    fn check(&self) -> Result<(), Refusal> {
+    fn check(&self, me: u64) -> Result<(), Refusal> {
         check_term(self.vote.leader_id.term)?;
+        check_not_mine(&self.vote, me)?;
         for log_id in self.prev_log_id.iter().chain(self.leader_commit.iter()) {
             check_term(log_id.leader_id.term)?;
         }
+        // Entries follow `prev_log_id` one index after another, none of a term above the
+        // sender's: what a leader sends, and what openraft takes for granted.
+        let mut expected = self
+            .prev_log_id
+            .as_ref()
+            .map_or(0, |log_id| log_id.index + 1);
+        let mut last_term = self
+            .prev_log_id
+            .as_ref()
+            .map_or(0, |log_id| log_id.leader_id.term);
         for entry in &self.entries {
-            check_term(entry.log_id.leader_id.term)?;
+            let (term, index) = (entry.log_id.leader_id.term, entry.log_id.index);
+            check_term(term)?;
+            if index != expected || term < last_term || term > self.vote.leader_id.term {
+                return Err(malformed(format!(
+                    "entry {index} (term {term}) does not follow the previous one (index \
+                     {expected} expected, terms between {last_term} and the sender's {})",
+                    self.vote.leader_id.term
+                )));
+            }
+            expected = index.saturating_add(1);
+            last_term = term;
         }
         Ok(())
     }
 }
 
+/// A 400 for a message whose parts do not fit together.
+fn malformed(reason: String) -> Refusal {
+    (StatusCode::BAD_REQUEST, reason)
+}
+
 impl Checked for VoteRequest<NativeTypes> {
-    fn check(&self) -> Result<(), Refusal> {
+    fn check(&self, me: u64) -> Result<(), Refusal> {
         check_term(self.vote.leader_id.term)?;
+        check_not_mine(&self.vote, me)?;
         match &self.last_log_id {
             Some(log_id) => check_term(log_id.leader_id.term),
             None => Ok(()),
@@ -199,13 +246,20 @@ impl Checked for VoteRequest<NativeTypes> {
 }
 
 impl Checked for SnapshotMessage {
-    fn check(&self) -> Result<(), Refusal> {
+    fn check(&self, me: u64) -> Result<(), Refusal> {
         let (vote, meta, _) = self;
         check_term(vote.leader_id.term)?;
-        match &meta.last_log_id {
-            Some(log_id) => check_term(log_id.leader_id.term),
-            None => Ok(()),
+        check_not_mine(vote, me)?;
+        if let Some(log_id) = &meta.last_log_id {
+            check_term(log_id.leader_id.term)?;
         }
+        // The membership a snapshot carries is part of what it covers.
+        if meta.last_membership.log_id().as_ref() > meta.last_log_id.as_ref() {
+            return Err(malformed(
+                "the snapshot's membership is newer than the snapshot itself".to_string(),
+            ));
+        }
+        Ok(())
     }
 }
 

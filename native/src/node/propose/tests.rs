@@ -69,7 +69,13 @@ async fn a_half_joined_learner_gets_no_replicas_and_leaves_when_removed() {
     let learner =
         change_membership(|| ctx.raft.add_learner(9, member(9, gone.clone()), false)).await;
     assert!(learner.is_ok(), "{learner:?}");
-    assert!(ctx.members().contains_key(&9));
+    // The metrics (what `members` reads) follow the membership change a moment later.
+    let mut waited = Duration::ZERO;
+    while !ctx.members().contains_key(&9) && waited < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += Duration::from_millis(10);
+    }
+    assert!(ctx.members().contains_key(&9), "{:?}", ctx.members());
 
     // More replicas than node 1 holds: the rest wait rather than land on the learner.
     let services = vec![ServiceSpec {
