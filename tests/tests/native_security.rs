@@ -745,3 +745,87 @@ fn a_server_takes_only_so_much_at_once_and_says_which_flag_limits_it() {
     assert_eq!(status, 429, "{body}");
     assert_eq!(service_count(&api), 0);
 }
+
+#[test]
+fn writes_past_the_in_flight_limit_and_raft_bodies_past_theirs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, api, nodes) = demo(
+        &[
+            "--max-inflight-writes",
+            "1",
+            "--max-raft-body-bytes",
+            "4096",
+            "--cluster-secret",
+            SECRET,
+            "--request-timeout-ms",
+            "4000",
+        ],
+        &dir,
+    );
+    // Node 3 cut off from the others: a write it takes waits for a leader it cannot reach.
+    let lonely = &nodes[2];
+    let cut_from: serde_json::Map<String, Value> =
+        nodes[..2].iter().map(|n| (n.clone(), json!(0))).collect();
+    assert_eq!(
+        write(
+            "POST",
+            lonely,
+            "/connections",
+            &Value::Object(cut_from),
+            None
+        )
+        .status,
+        200
+    );
+    for other in &nodes[..2] {
+        assert_eq!(
+            write(
+                "POST",
+                other,
+                "/connections",
+                &json!({ lonely.clone(): 0 }),
+                None
+            )
+            .status,
+            200
+        );
+    }
+    let waiting = {
+        let lonely = lonely.clone();
+        std::thread::spawn(move || {
+            write(
+                "POST",
+                &lonely,
+                "/service",
+                &json!({"container": {"label": "slow"}, "replicas": 1}),
+                None,
+            )
+        })
+    };
+    // Once the first holds the only slot, a second is refused at once.
+    std::thread::sleep(Duration::from_millis(500));
+    let refused = write(
+        "POST",
+        lonely,
+        "/service",
+        &json!({"container": {"label": "b"}, "replicas": 1}),
+        None,
+    );
+    assert_refused(&refused, 503, "a second write while the first waits");
+    assert!(
+        refused.text.contains("--max-inflight-writes"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.headers.get("retry-after").map(String::as_str),
+        Some("1"),
+        "{refused:?}"
+    );
+    assert_eq!(get(lonely, "/stats").0, 200, "reads are not counted");
+    let _ = waiting.join();
+
+    // A Raft message over --max-raft-body-bytes is refused before it is read, even signed.
+    let body = vec![0u8; 8192];
+    let reply = raft(&nodes[0], wire::APPEND, "0", Some(SECRET), 2, body);
+    assert_eq!(reply.status, 413, "{reply:?}");
+}
