@@ -749,7 +749,7 @@ fn a_server_takes_only_so_much_at_once_and_says_which_flag_limits_it() {
 #[test]
 fn writes_past_the_in_flight_limit_and_raft_bodies_past_theirs_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let (_demo, api, nodes) = demo(
+    let (_demo, _api, nodes) = demo(
         &[
             "--max-inflight-writes",
             "1",
