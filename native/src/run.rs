@@ -44,9 +44,10 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
         ));
     }
     let api_addr = SocketAddr::new(args.bind, args.port);
-    let access = args
-        .security
-        .access(&api_addr.to_string(), args.bind.is_loopback(), false)?;
+    let access =
+        args.common
+            .security
+            .access(&api_addr.to_string(), args.bind.is_loopback(), false)?;
     let listener = TcpListener::bind(api_addr).await.map_err(|err| {
         format!("cannot listen on {api_addr}: {err} (is another demo running? try --port)")
     })?;
@@ -66,16 +67,16 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fatal> {
     let settings = SpawnSettings {
         bind: args.bind,
         data_root: data_root.clone(),
-        timing: args.timing.timing(),
-        request_timeout: args.timing.request_timeout(),
+        timing: args.common.timing.timing(),
+        request_timeout: args.common.timing.request_timeout(),
         // The demo's nodes all live here: a fresh secret per run, unless nodes of other
         // processes are to join (then the operator gives them all the same one).
         secret: access.secret.unwrap_or_else(ClusterSecret::random),
         guard: access
             .guard
-            .with_limits(args.server_limits.limits(args.max_clusters)),
+            .with_limits(args.common.server_limits.limits(args.max_clusters)),
         spawn_ports: args.spawn_ports.clone(),
-        limits: args.limits.limits(),
+        limits: args.common.limits.limits(),
         tls: access.tls.clone(),
     };
     let registry = Registry::new(settings);
@@ -169,7 +170,7 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    let access = args.security.access(&args.listen, loopback, true)?;
+    let access = args.common.security.access(&args.listen, loopback, true)?;
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
@@ -197,17 +198,17 @@ pub async fn node(args: NodeArgs) -> Result<(), Fatal> {
             .data_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("flotilla-data/node-{}", args.id))),
-        timing: args.timing.timing(),
+        timing: args.common.timing.timing(),
         start,
-        request_timeout: args.timing.request_timeout(),
+        request_timeout: args.common.timing.request_timeout(),
         secret: access.secret.clone(),
-        limits: args.limits.limits(),
+        limits: args.common.limits.limits(),
         tls: access.tls.clone(),
     };
     let guard = access
         .guard
         .clone()
-        .with_limits(args.server_limits.limits(0));
+        .with_limits(args.common.server_limits.limits(0));
     let node = NodeServer::start(config, listener, &guard)
         .await
         .map_err(|err| err.to_string())?;

@@ -389,6 +389,27 @@ pub fn post_announcing(addr: &str, path: &str, length: usize) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// A one-node cluster: `flotilla node --id 1` on a free port with its data in `dir/n1` and
+/// `extra` flags, once it leads.
+pub fn lone_node(dir: &Path, extra: &[&str]) -> Proc {
+    let data = dir.join("n1");
+    let mut args = vec![
+        "node",
+        "--id",
+        "1",
+        "--listen",
+        "localhost:0",
+        "--data-dir",
+        data.to_str().expect("a UTF-8 path"),
+    ];
+    args.extend(extra);
+    let (node, _) = Proc::start_on_free_ports(&args, dir, "n1");
+    wait_for(Duration::from_secs(20), "n1 to lead", || {
+        (get(&node.addr, "/stats").1["role"] == "leader").then_some(())
+    });
+    node
+}
+
 /// Polls `probe` every 50 ms until it returns `Some`, or panics after `limit` saying `what`.
 pub fn wait_for<T>(limit: Duration, what: &str, probe: impl FnMut() -> Option<T>) -> T {
     poll(limit, probe).unwrap_or_else(|| panic!("timed out after {limit:?} waiting for {what}"))

@@ -223,27 +223,9 @@ fn vote_request(term: u64, candidate: u64) -> Vec<u8> {
 #[test]
 fn raft_endpoints_accept_only_fresh_messages_signed_with_the_cluster_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("n1");
-    let (mut node, _) = Proc::start_on_free_ports(
-        &[
-            "node",
-            "--id",
-            "1",
-            "--listen",
-            "localhost:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--cluster-secret",
-            SECRET,
-        ],
-        dir.path(),
-        "n1",
-    );
+    let mut node = flotilla_tests::process::lone_node(dir.path(), &["--cluster-secret", SECRET]);
     let addr = node.addr.clone();
     let term = || get(&addr, "/stats").1["term"].as_u64().unwrap_or(0);
-    wait_for(Duration::from_secs(20), "n1 to lead", || {
-        (get(&addr, "/stats").1["role"] == "leader").then_some(())
-    });
     let term_before = term();
 
     // A stranger (no secret, or a wrong one) cannot stop the node, propose, vote or append.

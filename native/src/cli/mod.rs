@@ -91,6 +91,23 @@ impl TimingArgs {
     }
 }
 
+/// The flags both `flotilla demo` and `flotilla node` take: Raft timing, security and limits.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub timing: TimingArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub security: SecurityArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub server_limits: ServerLimitArgs,
+}
+
 /// Flags of `flotilla demo`.
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
@@ -129,16 +146,7 @@ pub struct DemoArgs {
     pub spawn_ports: RangeInclusive<u16>,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub timing: TimingArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub security: SecurityArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub limits: LimitArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub server_limits: ServerLimitArgs,
+    pub common: CommonArgs,
 }
 
 /// Flags of `flotilla node`.
@@ -179,16 +187,7 @@ pub struct NodeArgs {
     pub port_file: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub timing: TimingArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub security: SecurityArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub limits: LimitArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub server_limits: ServerLimitArgs,
+    pub common: CommonArgs,
 }
 
 /// Parses `FIRST-LAST` (two ports, the first not above the last).
@@ -221,11 +220,14 @@ mod tests {
             panic!("expected demo");
         };
         assert_eq!((demo.nodes, demo.port, demo.capacity), (5, 8000, 100));
-        assert_eq!(demo.timing.timing(), RaftTiming::default());
-        assert_eq!(demo.timing.request_timeout(), Duration::from_secs(10));
+        assert_eq!(demo.common.timing.timing(), RaftTiming::default());
+        assert_eq!(
+            demo.common.timing.request_timeout(),
+            Duration::from_secs(10)
+        );
         assert_eq!(demo.spawn_ports, 8001..=8999);
         assert_eq!(
-            demo.limits.limits(),
+            demo.common.limits.limits(),
             flotilla_core::model::Limits::default()
         );
     }

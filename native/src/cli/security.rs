@@ -55,15 +55,30 @@ pub struct SecurityArgs {
     pub insecure: bool,
     /// Serve HTTPS only (the API and every node's listener) with this PEM certificate (chain,
     /// the server's own first; `flotilla certs node` makes one). Needs --tls-key and --tls-ca
-    #[arg(long, value_name = "PATH", env = "FLOTILLA_TLS_CERT")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "FLOTILLA_TLS_CERT",
+        hide_env_values = true
+    )]
     pub tls_cert: Option<PathBuf>,
     /// The PEM private key of --tls-cert
-    #[arg(long, value_name = "PATH", env = "FLOTILLA_TLS_KEY")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "FLOTILLA_TLS_KEY",
+        hide_env_values = true
+    )]
     pub tls_key: Option<PathBuf>,
     /// PEM bundle of the CA certificates this process trusts when it calls other nodes (over
     /// https, verifying their certificate and host name); exactly these, no built-in roots.
     /// `flotilla certs ca` makes one
-    #[arg(long, value_name = "PATH", env = "FLOTILLA_TLS_CA")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "FLOTILLA_TLS_CA",
+        hide_env_values = true
+    )]
     pub tls_ca: Option<PathBuf>,
 }
 
