@@ -71,3 +71,15 @@ fn a_failing_seed_says_how_to_replay_it() {
     );
     assert_eq!(run_seed(3, 5).replay_command(), replay_command(3, 5));
 }
+
+/// Seeds the 10,000-seed campaign failed before a restarted leader had to win an election again
+/// (openraft's `enable_leader_restore` off): the leader crashed with entries a quorum of
+/// followers held but it had not flushed, came back as leader of its old term, and proposed
+/// other entries under the same log ids.
+#[test]
+fn a_leader_that_lost_unflushed_entries_in_a_crash_does_not_reuse_their_log_ids() {
+    for seed in [2999, 3370, 5015] {
+        let report = run_seed(seed, 5);
+        assert!(report.violation.is_none(), "{report}");
+    }
+}

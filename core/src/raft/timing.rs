@@ -109,6 +109,12 @@ impl RaftTiming {
             enable_pre_vote: Some(options.pre_vote),
             snapshot_policy: SnapshotPolicy::LogsSinceLast(options.snapshot_every),
             max_in_snapshot_log_to_keep: options.logs_kept_after_snapshot,
+            // Standard Raft: a leader that restarts comes back as a follower and must win an
+            // election again. openraft would otherwise let it resume leading in its old term,
+            // which is unsafe when it lost entries it had not flushed yet though a quorum of
+            // followers had (it then proposes different entries under the same log ids): the
+            // fault campaign found exactly that (seeds 2274, 2999, 3370).
+            enable_leader_restore: Some(false),
             ..openraft::Config::default()
         }
         .validate()
