@@ -283,39 +283,10 @@ pub fn invariant_violations(sim: &Simulation) -> Vec<String> {
     violations
 }
 
-/// Accounting violations in one cluster state (see [`invariant_violations`]).
+/// Accounting violations in one cluster state (see [`invariant_violations`]): core's own
+/// orchestrator check, the one the fault campaign runs after every step.
 pub fn accounting_violations(state: &ClusterState) -> Vec<String> {
-    let mut violations = Vec::new();
-    let mut loads: BTreeMap<NodeId, u64> = BTreeMap::new();
-    for service in state.services().values() {
-        let placed: u64 = service.placement.values().map(|&n| u64::from(n)).sum();
-        if placed + u64::from(service.pending) != u64::from(service.replicas) {
-            violations.push(format!(
-                "service {} places {placed} and has {} pending, of {} replicas",
-                service.id, service.pending, service.replicas
-            ));
-        }
-        for (&node, &count) in &service.placement {
-            if state.node(node).is_none() {
-                violations.push(format!(
-                    "service {} has {count} replicas on unknown node {node}",
-                    service.id
-                ));
-            }
-            *loads.entry(node).or_default() += u64::from(count);
-        }
-    }
-    for (node, load) in loads {
-        if let Some(info) = state.node(node)
-            && load > u64::from(info.capacity)
-        {
-            violations.push(format!(
-                "node {node} holds {load} replicas, over its capacity {}",
-                info.capacity
-            ));
-        }
-    }
-    violations
+    flotilla_core::sim::campaign::orchestrator_violations(state)
 }
 
 /// Panics, listing the violations, the nodes and the trace, unless every property of
