@@ -107,6 +107,8 @@ pub struct ClusterEntry {
     pub addrs: Vec<String>,
     /// Nodes this process started, by address.
     pub spawned: BTreeMap<String, NodeServer>,
+    /// The highest Raft id this process started a node of this cluster with (0: none).
+    pub highest_id: u64,
 }
 
 /// The clusters, by id.
@@ -253,6 +255,7 @@ impl Registry {
                 Ok(started) => {
                     entry.addrs.push(node.member.addr.clone());
                     entry.spawned.insert(node.member.addr.clone(), started);
+                    entry.highest_id = entry.highest_id.max(node.id);
                 }
                 Err(err) => {
                     for (_, node) in std::mem::take(&mut entry.spawned) {
@@ -276,8 +279,35 @@ impl Registry {
         let started = self.start(id, node, listener).await?;
         if let Some(entry) = clusters.get_mut(id) {
             entry.spawned.insert(node.member.addr.clone(), started);
+            entry.highest_id = entry.highest_id.max(node.id);
         }
         Ok(())
+    }
+
+    /// A Raft id for a new node of cluster `id`, at least `at_least`: above every id this process
+    /// started a node of the cluster with, and not one whose data directory exists (a node that
+    /// left, maybe before a restart on the same `--data-dir`). Raft ids are never reused: a
+    /// departed node's id could still be in messages in flight, and its directory holds its log.
+    pub async fn fresh_id(&self, id: &str, at_least: u64) -> u64 {
+        let highest = self
+            .clusters
+            .lock()
+            .await
+            .get(id)
+            .map_or(0, |entry| entry.highest_id);
+        let mut candidate = at_least.max(highest + 1);
+        while self.node_dir(id, candidate).exists() {
+            candidate += 1;
+        }
+        candidate
+    }
+
+    /// Where node `node` of cluster `cluster` keeps its log, vote and snapshots.
+    fn node_dir(&self, cluster: &str, node: u64) -> PathBuf {
+        self.settings
+            .data_root
+            .join(format!("cluster-{cluster}"))
+            .join(format!("node-{node}"))
     }
 
     /// Records that `addr` is now a member of cluster `id`.
@@ -335,11 +365,7 @@ impl Registry {
         node: &SpawnRequest,
         listener: TcpListener,
     ) -> Result<NodeServer, RegistryError> {
-        let data_dir = self
-            .settings
-            .data_root
-            .join(format!("cluster-{cluster}"))
-            .join(format!("node-{}", node.id));
+        let data_dir = self.node_dir(cluster, node.id);
         let config = NodeConfig {
             id: node.id,
             name: node.member.name.clone(),

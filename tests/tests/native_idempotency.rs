@@ -1,12 +1,14 @@
 //! Writes are applied once however often they arrive: the same `Idempotency-Key` through the
 //! demo's entry point or straight to a node gets the first answer again and changes nothing, a
-//! write whose answer was lost on the way back is not applied twice when retried, and a reused
-//! key on a different request is refused.
+//! write whose answer was lost on the way back is not applied twice when retried, a reused key on
+//! a different request is refused, and joins and leaves (Raft membership changes, recorded under
+//! their request id) answer a retry as they answered the first time.
 
 use std::time::Duration;
 
 use flotilla_tests::process::Proc;
 use flotilla_tests::process::delete_keyed;
+use flotilla_tests::process::free_ports;
 use flotilla_tests::process::get;
 use flotilla_tests::process::post;
 use flotilla_tests::process::post_keyed;
@@ -33,6 +35,9 @@ impl Demo {
             "3",
             "--data-dir",
             data_dir.to_str().unwrap(),
+            // Nodes a test spawns go on the ports `free_ports` hands out.
+            "--spawn-ports",
+            "20000-32767",
         ];
         let (proc, bound) = Proc::start_on_free_ports(&args, data.path(), "demo");
         let nodes = (1..=3)
@@ -192,4 +197,69 @@ fn a_write_whose_answer_was_lost_is_not_applied_twice() {
         post_keyed(&demo.api(), "/clusters/0/service", &web(2), "lost-answer");
     assert_eq!((status, &via_entry), (201, &retried));
     assert_eq!(demo.count("web"), 1, "the retry was not applied again");
+}
+
+/// A node spawned and joined, then removed, each twice with the same key (a client retrying after
+/// a lost answer): the second attempt gets the first answer — the same log index — instead of
+/// "already a node" or "no such node", through the entry point and straight to a node alike; a
+/// new key on the removed node is a 404, and the same key on another request is refused.
+#[test]
+fn a_retried_join_or_leave_gets_the_first_answer() {
+    let demo = Demo::start();
+    let port = free_ports(1);
+    let spawn =
+        json!({"id": "extra", "host": "localhost", "port": port, "capacity": 10, "spawn": true});
+    let (status, first) = post_keyed(&demo.api(), "/clusters/0/nodes", &spawn, "join-extra");
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = post_keyed(&demo.api(), "/clusters/0/nodes", &spawn, "join-extra");
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["log_index"], first["log_index"], "{first} / {again}");
+    // Straight to a node, the same join (as `spawn: false`, what the entry point sends on).
+    let join =
+        json!({"id": "extra", "host": "localhost", "port": port, "capacity": 10, "spawn": false});
+    let (status, direct) = post_keyed(&demo.nodes[1], "/nodes", &join, "join-extra");
+    assert_eq!(status, 201, "{direct}");
+    assert_eq!(
+        direct["log_index"], first["log_index"],
+        "{first} / {direct}"
+    );
+    let (_, nodes) = get(&demo.api(), "/clusters/0/state");
+    let extra = nodes["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|node| {
+            node["addr"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!(":{port}"))
+        })
+        .count();
+    assert_eq!(extra, 1, "{nodes}");
+
+    let leave = json!({"host": "localhost", "port": port});
+    let (status, removed) = delete_keyed(&demo.api(), "/clusters/0/nodes", &leave, "leave-extra");
+    assert_eq!(status, 200, "{removed}");
+    let (status, again) = delete_keyed(&demo.api(), "/clusters/0/nodes", &leave, "leave-extra");
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again["log_index"], removed["log_index"],
+        "{removed} / {again}"
+    );
+    assert_eq!(again["removed"]["id"], removed["removed"]["id"]);
+    let (status, direct) = delete_keyed(&demo.nodes[2], "/nodes", &leave, "leave-extra");
+    assert_eq!(status, 200, "{direct}");
+    assert_eq!(direct["log_index"], removed["log_index"]);
+
+    // A new request for a node that is gone: 404. The leave's key on a join: refused.
+    let (status, gone) = delete_keyed(&demo.api(), "/clusters/0/nodes", &leave, "leave-again");
+    assert_eq!(status, 404, "{gone}");
+    assert!(gone["error"].is_string(), "{gone}");
+    let other = json!({"id": "other", "host": "localhost", "port": free_ports(1), "capacity": 10, "spawn": true});
+    let (status, reused) = post_keyed(&demo.api(), "/clusters/0/nodes", &other, "leave-extra");
+    assert!(status == 409 || status == 422, "{status} {reused}");
+    assert!(
+        reused["error"].as_str().unwrap().contains("leave-extra"),
+        "{reused}"
+    );
 }

@@ -242,12 +242,23 @@ fn a_node_that_is_told_to_leave_exits() {
     );
     let (_, state) = get(&cluster.nodes[0].addr, "/state");
     assert_eq!(state["nodes"].as_array().unwrap().len(), 2);
-    // Joining a node whose id is taken is refused with a clear error.
+    // Joining a member again as it is changes nothing and says so; joining it as something else
+    // (its id is taken) is refused with a clear error.
+    let member_port: u16 = cluster.nodes[1].addr.rsplit_once(':').unwrap().1.parse().unwrap();
     let (status, answer) = post(
         &cluster.nodes[0].addr,
         "/nodes",
-        &json!({"host": "localhost", "port": cluster.nodes[1].addr.rsplit_once(':').unwrap().1.parse::<u16>().unwrap()}),
+        &json!({"host": "localhost", "port": member_port, "capacity": 100}),
+    );
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["node"]["id"], 2, "{answer}");
+    let (status, answer) = post(
+        &cluster.nodes[0].addr,
+        "/nodes",
+        &json!({"host": "localhost", "port": member_port, "capacity": 7}),
     );
     assert_eq!(status, 409, "{answer}");
-    assert!(answer["error"].is_string());
+    assert!(answer["error"].as_str().unwrap().contains("already"), "{answer}");
+    let (_, state) = get(&cluster.nodes[0].addr, "/state");
+    assert_eq!(state["nodes"].as_array().unwrap().len(), 2, "{state}");
 }

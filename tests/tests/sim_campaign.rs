@@ -83,3 +83,13 @@ fn a_leader_that_lost_unflushed_entries_in_a_crash_does_not_reuse_their_log_ids(
         assert!(report.violation.is_none(), "{report}");
     }
 }
+
+/// A seed the 10,000-seed campaign failed while the networks ignored openraft's `cancel` for a
+/// snapshot: a leader deposed while it sent one kept sending, under its old vote, each newer
+/// snapshot it made as a follower, and a node restarted with that old vote accepted one whose
+/// entries were beyond that vote's term (openraft refuses such a snapshot by panicking).
+#[test]
+fn a_deposed_leader_stops_sending_snapshots() {
+    let report = run_seed(2274, 5);
+    assert!(report.violation.is_none(), "{report}");
+}

@@ -53,6 +53,15 @@ pub enum Command {
         /// Which node.
         id: NodeId,
     },
+    /// Records what a join or a leave answered, under the client request that asked for it, and
+    /// changes nothing else. Joins and leaves are Raft membership entries, which carry no request
+    /// id; the leader follows each with this write, so a retry of the request is answered from
+    /// the state (as every other write is) instead of failing because the change is already made.
+    /// The leader's own bookkeeping: never accepted from a client or another node.
+    RecordMembershipAnswer {
+        /// The membership entry's outcome ([`Outcome::NodeAdded`] or [`Outcome::NodeRemoved`]).
+        outcome: Outcome,
+    },
 }
 
 /// What applying a [`Command`] did. Every Raft member computes the same outcome for the same
@@ -152,6 +161,11 @@ impl std::fmt::Display for Command {
             Command::RemoveNode { id } => write!(f, "remove node {id}"),
             Command::MarkNodeDown { id } => write!(f, "mark node {id} down"),
             Command::MarkNodeUp { id } => write!(f, "mark node {id} up"),
+            Command::RecordMembershipAnswer { outcome } => match outcome {
+                Outcome::NodeAdded { node, .. } => write!(f, "record the join of node {}", node.id),
+                Outcome::NodeRemoved { id, .. } => write!(f, "record the leave of node {id}"),
+                _ => write!(f, "record a membership answer"),
+            },
         }
     }
 }

@@ -163,6 +163,7 @@ impl ClusterState {
             Command::RemoveNode { id } => self.remove_node(*id),
             Command::MarkNodeDown { id } => self.set_status(*id, NodeStatus::Down),
             Command::MarkNodeUp { id } => self.set_status(*id, NodeStatus::Up),
+            Command::RecordMembershipAnswer { outcome } => Ok(outcome.clone()),
         };
         result.unwrap_or_else(|reason| Outcome::Rejected { reason })
     }

@@ -1,7 +1,7 @@
 //! The openraft glue every host shares: what a log entry carries, what applying it answers, the
 //! in-memory log store and the state machine that runs the orchestrator, the failure detector,
-//! how Raft timing becomes openraft's config ([`timing`]) and what a node reports about itself
-//! ([`status`]).
+//! how Raft timing becomes openraft's config ([`timing`]), what a node reports about itself
+//! ([`status`]) and how a network sends a snapshot ([`send_unless_closed`]).
 //!
 //! Everything here is generic over the openraft type config, because each host picks its own
 //! async runtime: the simulation declares one on the virtual-time runtime (`rt`), the native
@@ -10,6 +10,7 @@
 mod liveness;
 mod log_store;
 mod member;
+mod snapshot_send;
 mod state_machine;
 pub mod status;
 pub mod timing;
@@ -25,6 +26,7 @@ pub use log_store::LogEntry;
 pub use log_store::LogEntryView;
 pub use log_store::MemLogStore;
 pub use member::Member;
+pub use snapshot_send::send_unless_closed;
 pub use state_machine::Applied;
 pub use state_machine::StateMachineStore;
 

@@ -33,7 +33,8 @@ use crate::model::NodeSpec;
 use crate::model::Outcome;
 
 /// What applying one log entry answered: the entry's index (the seed API's `log_index`) and the
-/// orchestrator's outcome (`None` for Raft's own blank and membership entries). For a copy of a
+/// orchestrator's outcome (`None` for Raft's own blank entries, and for membership entries that
+/// added or removed no node or several). For a copy of a
 /// request that was already applied, both are the first copy's (see `ClusterState::apply_write`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Applied {
@@ -169,7 +170,10 @@ impl<C: FlotillaConfig> Inner<C> {
     /// its promotion) or one whose join failed half-way; either way it is no placement target,
     /// so replicas never land on a node that may never finish joining. It becomes a node when a
     /// membership makes it a voter (in a joint configuration, as soon as either half does).
-    fn follow_membership(&mut self, log_index: u64) {
+    ///
+    /// Returns what the change did to the orchestrator when it added or removed exactly one node
+    /// (every join and leave Flotilla makes), the answer a client's join or leave gets.
+    fn follow_membership(&mut self, log_index: u64) -> Option<Outcome> {
         let membership = self.membership.membership();
         let members: Vec<(u64, Member)> = membership
             .voter_ids()
@@ -182,8 +186,9 @@ impl<C: FlotillaConfig> Inner<C> {
             .copied()
             .filter(|id| !members.iter().any(|(member, _)| member == id))
             .collect();
+        let mut outcomes = Vec::new();
         for id in leavers {
-            self.state.apply(log_index, &Command::RemoveNode { id });
+            outcomes.push(self.state.apply(log_index, &Command::RemoveNode { id }));
         }
         for (id, member) in members {
             if self.state.node(id).is_none() {
@@ -193,8 +198,12 @@ impl<C: FlotillaConfig> Inner<C> {
                     addr: member.addr,
                     capacity: member.capacity,
                 };
-                self.state.apply(log_index, &Command::AddNode { node });
+                outcomes.push(self.state.apply(log_index, &Command::AddNode { node }));
             }
+        }
+        match <[Outcome; 1]>::try_from(outcomes) {
+            Ok([one]) => Some(one),
+            Err(_) => None,
         }
     }
 }
@@ -268,8 +277,7 @@ impl<C: FlotillaConfig> RaftStateMachine<C> for StateMachineStore<C> {
                     EntryPayload::Membership(membership) => {
                         inner.membership =
                             StoredMembershipOf::<C>::new(Some(entry.log_id), membership.clone());
-                        inner.follow_membership(log_index);
-                        None
+                        inner.follow_membership(log_index)
                     }
                 }
             };

@@ -37,6 +37,7 @@ use super::types::SimTypes;
 use super::types::SnapshotData;
 use super::world::WorldHandle;
 use crate::raft::Member;
+use crate::raft::send_unless_closed;
 use crate::rt::Sleep;
 use crate::rt::VirtualInstant;
 use crate::rt::VirtualRuntime;
@@ -368,7 +369,7 @@ impl RaftNetworkV2<SimTypes> for SimConnection {
         &mut self,
         vote: VoteOf<SimTypes>,
         snapshot: SnapshotOf<SimTypes, SnapshotData>,
-        _cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         option: RPCOption,
     ) -> Result<SnapshotResponse<SimTypes>, StreamingError<SimTypes>> {
         let upto = snapshot.meta.last_log_id.as_ref().map_or(0, |id| id.index);
@@ -381,19 +382,22 @@ impl RaftNetworkV2<SimTypes> for SimConnection {
             ),
         };
         let ttl = option.hard_ttl().max(Duration::from_secs(1));
-        let response = call(
-            &self.world,
-            (self.from, self.to),
-            label,
-            (vote, snapshot),
-            |raft, (vote, snapshot)| async move {
-                raft.install_full_snapshot(vote, snapshot).await.ok()
-            },
-            answer_snapshot,
-            ttl,
-        )
-        .await;
-        response
-            .ok_or_else(|| StreamingError::Timeout(self.timeout(RPCTypes::InstallSnapshot, ttl)))
+        let timeout = self.timeout(RPCTypes::InstallSnapshot, ttl);
+        let send = async {
+            let response = call(
+                &self.world,
+                (self.from, self.to),
+                label,
+                (vote, snapshot),
+                |raft, (vote, snapshot)| async move {
+                    raft.install_full_snapshot(vote, snapshot).await.ok()
+                },
+                answer_snapshot,
+                ttl,
+            )
+            .await;
+            response.ok_or(StreamingError::Timeout(timeout))
+        };
+        send_unless_closed(send, cancel).await
     }
 }

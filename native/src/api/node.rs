@@ -319,9 +319,43 @@ async fn remove_node(
         .into_iter()
         .find(|(_, member)| same_addr(&member.addr, &addr))
         .map(|(id, _)| id);
-    let id =
-        id.ok_or_else(|| ApiError::not_found(format!("no node of this cluster serves at {addr}")))?;
+    let Some(id) = id else {
+        return answered_leave(&ctx, &request, &addr).await;
+    };
     let applied = submit(&ctx, Proposal::Leave { id, request }).await?;
-    let body = json!({ "log_index": applied.log_index, "removed": { "id": id, "addr": addr } });
-    Ok(Json(body).into_response())
+    Ok(leave_answer(applied.log_index, id, &addr))
+}
+
+/// A leave of a node no longer in the cluster: the first answer again if this request (its
+/// request id) already removed it — a retry after a lost answer — and 404 otherwise. Reads the
+/// state as of the leader's read index, so a removal acknowledged anywhere is seen.
+async fn answered_leave(
+    ctx: &NodeCtx,
+    request: &RequestId,
+    addr: &str,
+) -> Result<Response, ApiError> {
+    read_barrier(ctx).await?;
+    let answer = ctx
+        .state_machine
+        .core()
+        .read(|state| state.recent_writes().answer(request).cloned());
+    match answer {
+        Some(answer) => match answer.outcome {
+            Outcome::NodeRemoved { id, .. } => Ok(leave_answer(answer.log_index, id, addr)),
+            _ => Err(ApiError::unprocessable(format!(
+                "idempotency key \"{request}\" was already used for a different request \
+                 (answered at log index {}); use a new key for a new request",
+                answer.log_index
+            ))),
+        },
+        None => Err(ApiError::not_found(format!(
+            "no node of this cluster serves at {addr}"
+        ))),
+    }
+}
+
+/// What a leave answers: the log index that recorded it and the node that left.
+fn leave_answer(log_index: u64, id: u64, addr: &str) -> Response {
+    let body = json!({ "log_index": log_index, "removed": { "id": id, "addr": addr } });
+    Json(body).into_response()
 }

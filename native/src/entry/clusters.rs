@@ -80,15 +80,16 @@ pub async fn add_node(
     let request = parse_node_request(&body)?;
     let addr = request.addr();
     let known = entry.registry.addrs(&id).await?;
-    if known.iter().any(|known| same_addr(known, &addr)) {
-        return Err(ApiError::conflict(format!(
-            "{addr} is already a node of cluster {id:?}"
-        )));
-    }
-    if !request.spawn {
-        let call = NodeRequest::write(Method::POST, "/nodes", Some(&body), &key);
+    let is_known = known.iter().any(|known| same_addr(known, &addr));
+    if is_known || !request.spawn {
+        // A node already known (a retry whose answer was lost, or a second request for it) is
+        // not spawned again: the leader answers its join from the state — the first answer to
+        // this request id, success if it is that very node, or a refusal.
+        let mut join = body.clone();
+        join["spawn"] = json!(false);
+        let call = NodeRequest::write(Method::POST, "/nodes", Some(&join), &key);
         let response = entry.relay_to_leader(&id, &call).await?;
-        if response.status().is_success() {
+        if response.status().is_success() && !is_known {
             entry.registry.add_addr(&id, &addr).await;
         }
         return Ok(response);
@@ -101,14 +102,15 @@ pub async fn add_node(
         )));
     }
     entry.registry.check_spawn_ports(request.port, 1)?;
-    // Its Raft id: one above every id the cluster has used, as the nodes report them.
+    // Its Raft id: one above every id the cluster's nodes report and every id used before.
     let state = entry.all_stats(&id, 1).await?;
-    let mut raft_id = 1 + state
+    let reported = state
         .iter()
         .filter_map(|(_, stats)| stats.as_ref().ok())
         .map(|stats| stats.report.id)
         .max()
         .unwrap_or(0);
+    let mut raft_id = entry.registry.fresh_id(&id, reported + 1).await;
     if let Some(numeric) = request
         .name
         .as_deref()
@@ -157,16 +159,19 @@ pub async fn remove_node(
 ) -> Result<Response, ApiError> {
     let addr = parse_node_address(&body)?;
     let known = entry.registry.addrs(&id).await?;
-    let Some(member) = known.iter().find(|known| same_addr(known, &addr)).cloned() else {
-        return Err(ApiError::not_found(format!(
-            "no node of cluster {id:?} serves at {addr}; its nodes are {known:?}"
-        )));
-    };
-    // Ask another node, so the answer does not depend on the leaving one.
-    let hint = known.iter().find(|known| **known != member).cloned();
+    let member = known.iter().find(|known| same_addr(known, &addr)).cloned();
+    // Ask another node, so the answer does not depend on the leaving one. A node no longer
+    // known is asked about too: if this request (its id) removed it, the answer was lost and
+    // the cluster answers it again; otherwise the cluster's 404 says so.
+    let hint = known
+        .iter()
+        .find(|known| member.as_ref() != Some(*known))
+        .cloned();
     let call = NodeRequest::write(Method::DELETE, "/nodes", Some(&body), &key);
     let response = entry.relay(&id, hint, &call).await?;
-    if response.status().is_success() {
+    if response.status().is_success()
+        && let Some(member) = member
+    {
         entry.registry.forget_node(&id, &member).await;
     }
     Ok(response)

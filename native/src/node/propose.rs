@@ -5,7 +5,6 @@
 //! request timeout, then fail ([`ProposeError::NoLeader`]). A leader that lost its quorum cannot
 //! commit, so its writes time out too: nothing is acknowledged that a majority has not stored.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use flotilla_core::model::Command;
@@ -15,18 +14,14 @@ use flotilla_core::model::Write;
 use flotilla_core::model::check_services;
 use flotilla_core::model::validate_replicas;
 use flotilla_core::raft::Applied;
-use openraft::ChangeMembers;
 use openraft::ReadPolicy;
-use openraft::errors::ChangeMembershipError;
 use openraft::errors::ClientWriteError;
 use openraft::errors::LinearizableReadError;
 use openraft::errors::RaftError;
-use openraft::raft::ClientWriteResponse;
 use openraft_rt::WatchReceiver;
 use tokio::time::Instant;
 
 use super::ctx::NodeCtx;
-use crate::addr::same_addr;
 use crate::transport::CallError;
 use crate::transport::wire;
 use crate::transport::wire::Proposal;
@@ -235,8 +230,12 @@ pub async fn execute(ctx: &NodeCtx, proposal: &Proposal, timeout: Duration) -> P
                     Err(err) => write_failed(ctx, err),
                 }
             }
-            Proposal::Join { id, member, .. } => join(ctx, *id, member.clone(), timeout).await,
-            Proposal::Leave { id, .. } => leave(ctx, *id).await,
+            Proposal::Join {
+                id,
+                member,
+                request,
+            } => membership::join(ctx, *id, member, request, timeout).await,
+            Proposal::Leave { id, request } => membership::leave(ctx, *id, request).await,
             Proposal::ReadIndex => read_index(ctx).await,
         }
     };
@@ -349,202 +348,6 @@ fn leads(ctx: &NodeCtx) -> bool {
     ctx.raft.metrics().borrow_watched().state == openraft::ServerState::Leader
 }
 
-/// The current voters.
-fn voters(ctx: &NodeCtx) -> BTreeSet<u64> {
-    let metrics = ctx.raft.metrics();
-    let metrics = metrics.borrow_watched();
-    metrics.membership_config.membership().voter_ids().collect()
-}
-
-/// What a membership change returns.
-type ChangeResult =
-    Result<ClientWriteResponse<NativeTypes>, RaftError<NativeTypes, ClientWriteError<NativeTypes>>>;
-
-/// Runs a membership change, waiting while an earlier one (a previous leader's, or one of
-/// openraft's own) is still being committed; [`execute`]'s timeout bounds the wait.
-async fn change_membership<F, Fut>(mut change: F) -> ChangeResult
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ChangeResult>,
-{
-    loop {
-        match change().await {
-            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
-                ChangeMembershipError::InProgress(_),
-            ))) => tokio::time::sleep(RETRY_PAUSE).await,
-            other => return other,
-        }
-    }
-}
-
-/// Adds node `id` as a learner, waits for it to catch up, then makes it a voter. A join that
-/// does not finish within three quarters of `timeout` (the joiner stopped answering, so it never
-/// catches up) or fails takes the learner it left out again in the rest of the time: a learner
-/// gets no replicas (only voters are orchestrator nodes), but it would stay in the membership,
-/// receiving the log, until someone removed it.
-async fn join(
-    ctx: &NodeCtx,
-    id: u64,
-    member: flotilla_core::raft::Member,
-    timeout: Duration,
-) -> ProposalReply {
-    if !leads(ctx) {
-        return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
-    }
-    // Concurrent joins are checked against, and added to, what the previous one left.
-    let _one_at_a_time = ctx.membership_changes.lock().await;
-    for (other, existing) in ctx.members() {
-        if other == id {
-            return ProposalReply::Refused(format!("node id {id} is already in the cluster"));
-        }
-        if existing.name == member.name {
-            return ProposalReply::Refused(format!(
-                "a node named {:?} is already in the cluster",
-                member.name
-            ));
-        }
-        if same_addr(&existing.addr, &member.addr) {
-            return ProposalReply::Refused(format!(
-                "node {other} already serves at {}",
-                member.addr
-            ));
-        }
-    }
-    // The joiner must be up and be who it says it is before it enters the membership: a voter
-    // that cannot be reached would weaken the quorum.
-    let probe = ctx
-        .peers
-        .call::<(), wire::Identity>(&member.addr, wire::PING, &(), Duration::from_secs(2))
-        .await;
-    match probe {
-        Ok(them) if them.id == id && them.cluster == ctx.cluster && them.belongs => {
-            return ProposalReply::Refused(format!(
-                "the node at {} already belongs to a cluster (it founded or joined one, and its \
-                 log would conflict with this one's): start it on an empty data directory with \
-                 `flotilla node --await-join` (or `--join`) to add it here",
-                member.addr
-            ));
-        }
-        Ok(them) if them.id == id && them.cluster == ctx.cluster => {}
-        Ok(them) => {
-            let (their_id, their_cluster) = (them.id, them.cluster);
-            return ProposalReply::Refused(format!(
-                "the node at {} is node {their_id} of cluster {their_cluster:?}, not node {id} of \
-                 cluster {:?}",
-                member.addr, ctx.cluster
-            ));
-        }
-        Err(err) => {
-            return ProposalReply::Refused(format!("cannot add node {id}: {err}"));
-        }
-    }
-    let budget = timeout.mul_f64(0.75);
-    let reply = match tokio::time::timeout(budget, add_and_promote(ctx, id, &member)).await {
-        Ok(reply) => reply,
-        Err(_) => ProposalReply::Unavailable(format!(
-            "node {id} was not added within {:.1}s: it did not catch up with the log (is it up, \
-             and can the leader reach {}?); a learner it left was taken out again, but if its \
-             promotion had begun it may still complete: check the membership before retrying",
-            budget.as_secs_f64(),
-            member.addr
-        )),
-    };
-    if !matches!(reply, ProposalReply::Applied(_)) {
-        remove_learner(ctx, id).await;
-    }
-    reply
-}
-
-async fn add_and_promote(
-    ctx: &NodeCtx,
-    id: u64,
-    member: &flotilla_core::raft::Member,
-) -> ProposalReply {
-    let learner = change_membership(|| ctx.raft.add_learner(id, member.clone(), true)).await;
-    if let Err(err) = learner {
-        return write_failed(ctx, err);
-    }
-    let promote = || {
-        ctx.raft
-            .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
-    };
-    match change_membership(promote).await {
-        Ok(response) => ProposalReply::Applied(response.data),
-        Err(err) => write_failed(ctx, err),
-    }
-}
-
-/// Takes node `id` out of the membership if it is a learner there, and only then: a voter (a
-/// promotion that went through after all) stays. Waits for a membership change in progress to
-/// finish first, since it may be that very promotion.
-async fn remove_learner(ctx: &NodeCtx, id: u64) {
-    loop {
-        if !ctx.members().contains_key(&id) || voters(ctx).contains(&id) {
-            return;
-        }
-        let removed = ctx
-            .raft
-            .change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
-            .await;
-        match removed {
-            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
-                ChangeMembershipError::InProgress(_),
-            ))) => tokio::time::sleep(RETRY_PAUSE).await,
-            Ok(_) => {
-                tracing::info!(node = id, "removed the learner a failed join left");
-                return;
-            }
-            Err(err) => {
-                tracing::warn!(node = id, %err, "cannot remove the learner a failed join left");
-                return;
-            }
-        }
-    }
-}
-
-async fn leave(ctx: &NodeCtx, id: u64) -> ProposalReply {
-    if !leads(ctx) {
-        return ProposalReply::NotLeader(known_leader(ctx).map(|l| (l.id, l.addr)));
-    }
-    let _one_at_a_time = ctx.membership_changes.lock().await;
-    let Some(addr) = ctx.member_addr(id) else {
-        return ProposalReply::Refused(format!("node {id} is not in the cluster"));
-    };
-    let mut others = voters(ctx);
-    if others.remove(&id) && others.is_empty() {
-        return ProposalReply::Refused(format!(
-            "node {id} is the cluster's last voter; a cluster cannot remove its last node"
-        ));
-    }
-    // A voter leaves the voters and, with `retain = false`, the membership; a learner (a node
-    // whose join never finished) is no voter, so it is removed from the nodes directly. Asked
-    // again on every attempt: a promotion in progress may turn the one into the other.
-    let remove = || {
-        let ids = BTreeSet::from([id]);
-        let change = if voters(ctx).contains(&id) {
-            ChangeMembers::RemoveVoters(ids)
-        } else {
-            ChangeMembers::RemoveNodes(ids)
-        };
-        ctx.raft.change_membership(change, false)
-    };
-    match change_membership(remove).await {
-        Ok(response) => {
-            // Tell the node it is out, so it stops; if it cannot be reached it will find out
-            // when it can (it is no longer in the membership it replicates).
-            if id == ctx.id {
-                ctx.request_stop();
-            } else {
-                let _ = ctx
-                    .peers
-                    .call::<(), ()>(&addr, wire::LEAVE, &(), Duration::from_secs(2))
-                    .await;
-            }
-            ProposalReply::Applied(response.data)
-        }
-        Err(err) => write_failed(ctx, err),
-    }
-}
-
+mod membership;
 #[cfg(test)]
 mod tests;

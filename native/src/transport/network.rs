@@ -5,6 +5,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use flotilla_core::raft::Member;
+use flotilla_core::raft::send_unless_closed;
 use openraft::OptionalSend;
 use openraft::RaftNetworkFactory;
 use openraft::alias::SnapshotOf;
@@ -144,17 +145,22 @@ impl RaftNetworkV2<NativeTypes> for PeerConnection {
         &mut self,
         vote: VoteOf<NativeTypes>,
         snapshot: SnapshotOf<NativeTypes, Cursor<Vec<u8>>>,
-        _cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         option: RPCOption,
     ) -> Result<SnapshotResponse<NativeTypes>, StreamingError<NativeTypes>> {
         let timeout = option.hard_ttl().max(SNAPSHOT_TIMEOUT);
         let request = (vote, snapshot.meta, snapshot.snapshot.into_inner());
-        self.rpc(wire::SNAPSHOT, RPCTypes::InstallSnapshot, &request, timeout)
-            .await
-            .map_err(|err| match err {
-                RPCError::Timeout(timeout) => StreamingError::Timeout(timeout),
-                RPCError::Network(err) => StreamingError::Network(err),
-                other => StreamingError::Unreachable(Unreachable::from_string(other.to_string())),
-            })
+        let send = async {
+            self.rpc(wire::SNAPSHOT, RPCTypes::InstallSnapshot, &request, timeout)
+                .await
+                .map_err(|err| match err {
+                    RPCError::Timeout(timeout) => StreamingError::Timeout(timeout),
+                    RPCError::Network(err) => StreamingError::Network(err),
+                    other => {
+                        StreamingError::Unreachable(Unreachable::from_string(other.to_string()))
+                    }
+                })
+        };
+        send_unless_closed(send, cancel).await
     }
 }

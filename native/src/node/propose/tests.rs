@@ -11,6 +11,7 @@ use flotilla_core::model::ServiceSpec;
 use flotilla_core::model::Write;
 use flotilla_core::raft::Member;
 
+use super::membership::change_membership;
 use super::*;
 use crate::node::NodeConfig;
 use crate::node::RaftTiming;
