@@ -6,8 +6,19 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use flotilla_core::model::RequestError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::node::propose::ProposeError;
+
+/// The JSON body of every refusal: `{"error": "…"}`. What [`ApiError`] sends, and what the
+/// OpenAPI documents describe for every 4xx and 5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"error": "no service with id 7"}))]
+pub struct ErrorBody {
+    /// What went wrong, in words a client can act on.
+    pub error: String,
+}
 
 /// An error answered to an API client. Built with one constructor per status so handlers say
 /// what went wrong, not which number to send.
@@ -114,7 +125,9 @@ impl From<ProposeError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.message });
+        let body = ErrorBody {
+            error: self.message,
+        };
         (self.status, Json(body)).into_response()
     }
 }

@@ -11,7 +11,15 @@
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use flotilla_core::model::MAX_REQUEST_ID_CHARS;
 use flotilla_core::model::RequestId;
+use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::Type;
+use utoipa::openapi::path::Parameter;
+use utoipa::openapi::path::ParameterBuilder;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::schema::ObjectBuilder;
 
 use super::error::ApiError;
 
@@ -28,6 +36,29 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         request_id(&parts.headers).map(IdempotencyKey)
+    }
+}
+
+impl IntoParams for IdempotencyKey {
+    /// The header as the OpenAPI documents describe it, on every write that takes it.
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let key = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_REQUEST_ID_CHARS))
+            .pattern(Some("^[A-Za-z0-9._:-]+$"));
+        vec![
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The write's request id: a retry with the same key is answered as the \
+                     first request was, not applied again. One is drawn when absent.",
+                ))
+                .schema(Some(key))
+                .build(),
+        ]
     }
 }
 

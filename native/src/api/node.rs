@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
+use axum::extract::FromRef;
 use axum::extract::Path;
 use axum::extract::Query;
 use axum::extract::State;
@@ -24,8 +25,6 @@ use axum::response::Response;
 use axum::response::sse::Event;
 use axum::response::sse::KeepAlive;
 use axum::response::sse::Sse;
-use axum::routing::get;
-use axum::routing::post;
 use flotilla_core::model::Command;
 use flotilla_core::model::Outcome;
 use flotilla_core::model::RequestId;
@@ -37,15 +36,20 @@ use flotilla_core::raft::Member;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
+use utoipa_axum::routes;
 
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::idempotency::IdempotencyKey;
 use super::limits::ServerLimits;
+use super::openapi::ApiRoutes;
+use super::openapi::node_document;
 use super::requests::parse_connections;
 use super::requests::parse_node_address;
 use super::requests::parse_node_request;
 use super::requests::parse_service_id;
+use super::schemas;
 use super::streams::KEEP_ALIVE;
 use super::streams::StreamLimit;
 use crate::addr::same_addr;
@@ -59,35 +63,73 @@ use crate::node::status;
 use crate::transport::wire;
 use crate::transport::wire::Proposal;
 
-/// The node's public routes.
+/// The node's public routes, with `/openapi.json` and `/docs` describing them.
 pub fn router(ctx: Arc<NodeCtx>, limits: &ServerLimits) -> Router {
-    let streams = StreamLimit::new(limits.max_event_streams);
-    Router::new()
-        .route("/stats", get(stats))
-        .route(
-            "/events",
-            get(move |state: State<Arc<NodeCtx>>| events(state, streams.clone())),
-        )
-        .route("/state", get(state))
-        .route("/connections", get(connections).post(set_connections))
-        .route("/connections/", get(connections).post(set_connections))
-        .route("/service", post(create_services))
-        .route("/services", get(services).post(create_services))
-        .route("/services/{id}", get(service).delete(delete_service))
-        .route("/services/{id}/scale", post(scale_service))
-        .route("/nodes", get(nodes).post(add_node).delete(remove_node))
-        .with_state(ctx)
+    routes()
+        .with_state(NodeApi {
+            ctx,
+            streams: StreamLimit::new(limits.max_event_streams),
+        })
+        .into_router()
+}
+
+/// The node's public routes and their document, before they get their state.
+fn routes() -> ApiRoutes<NodeApi> {
+    ApiRoutes::new(node_document())
+        .routes(routes!(stats))
+        .routes(routes!(events))
+        .routes(routes!(state))
+        .routes(routes!(connections, set_connections))
+        .routes(routes!(connections_slash, set_connections_slash))
+        .routes(routes!(create_service))
+        .routes(routes!(services, create_services))
+        .routes(routes!(service, delete_service))
+        .routes(routes!(scale_service))
+        .routes(routes!(nodes, add_node, remove_node))
+}
+
+/// What the handlers share: the node, and the count of open event streams.
+#[derive(Clone)]
+struct NodeApi {
+    ctx: Arc<NodeCtx>,
+    streams: StreamLimit,
+}
+
+impl FromRef<NodeApi> for Arc<NodeCtx> {
+    fn from_ref(api: &NodeApi) -> Self {
+        api.ctx.clone()
+    }
+}
+
+impl FromRef<NodeApi> for StreamLimit {
+    fn from_ref(api: &NodeApi) -> Self {
+        api.streams.clone()
+    }
 }
 
 /// Query of `GET /stats`: which page of the log to include.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LogQuery {
+    /// First log index to include (default: the last entries).
     from: Option<u64>,
+    /// How many log entries to include, at most 1000.
     limit: Option<u64>,
 }
 
 /// `GET /stats`. A reader that sends a challenge header gets the answer signed with the
 /// cluster's secret, so it can tell a member's stats from anyone else's.
+#[utoipa::path(
+    get,
+    path = "/stats",
+    tag = "status",
+    summary = "This node's stats and a page of its log",
+    description = "Role, term, vote, leader, commit and applied indexes, load, members, links \
+        and a page of the log (`from`, `limit`). With an `X-Flotilla-Challenge` header the \
+        answer is signed with the cluster secret.",
+    params(LogQuery),
+    responses((status = 200, description = "The node's stats", body = schemas::Report)),
+)]
 async fn stats(
     State(ctx): State<Arc<NodeCtx>>,
     headers: HeaderMap,
@@ -114,9 +156,19 @@ async fn stats(
 
 /// `GET /events`: the node's summary (`/stats` without the log) as server-sent events named
 /// `node`, the current one first, then each change (429 past `--max-event-streams` open).
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "status",
+    summary = "This node's summary as a stream of server-sent events",
+    description = "Events named `node`, each data a JSON summary (`/stats` without the log): \
+        the current one first, then one on every change, until the node stops. 429 past \
+        `--max-event-streams` open streams.",
+    responses((status = 200, description = "The event stream", content_type = "text/event-stream", body = String)),
+)]
 async fn events(
     State(ctx): State<Arc<NodeCtx>>,
-    streams: StreamLimit,
+    State(streams): State<StreamLimit>,
 ) -> Result<Response, ApiError> {
     let slot = streams.open()?;
     let stream = summaries(ctx).map(move |summary| {
@@ -128,14 +180,74 @@ async fn events(
         .into_response())
 }
 
+/// `GET /state`: the cluster state as this node has applied it.
+#[utoipa::path(
+    get,
+    path = "/state",
+    tag = "status",
+    summary = "The cluster state as this node has applied it",
+    description = "Term, commit index, nodes with capacity and load, services with placements.",
+    responses((status = 200, description = "The cluster state", body = schemas::Report)),
+)]
 async fn state(State(ctx): State<Arc<NodeCtx>>) -> Response {
     Json(status::cluster_state(&ctx)).into_response()
 }
 
+/// `GET /connections`: this node's links to its peers.
+#[utoipa::path(
+    get,
+    path = "/connections",
+    tag = "links",
+    summary = "This node's links to its peers",
+    responses((status = 200, description = "`{\"host:port\": 1 | 0}` per peer", body = schemas::Connections)),
+)]
 async fn connections(State(ctx): State<Arc<NodeCtx>>) -> Response {
     Json(status::connections(&ctx)).into_response()
 }
 
+/// `GET /connections/`: the same as `GET /connections` (the seed's spelling).
+#[utoipa::path(
+    get,
+    path = "/connections/",
+    tag = "links",
+    summary = "This node's links to its peers (the seed's spelling)",
+    responses((status = 200, description = "`{\"host:port\": 1 | 0}` per peer", body = schemas::Connections)),
+)]
+async fn connections_slash(ctx: State<Arc<NodeCtx>>) -> Response {
+    connections(ctx).await
+}
+
+/// `POST /connections/`: the same as `POST /connections` (the seed's spelling).
+#[utoipa::path(
+    post,
+    path = "/connections/",
+    tag = "links",
+    summary = "Cuts or heals links from this node (the seed's spelling)",
+    request_body = schemas::Connections,
+    responses(
+        (status = 200, description = "The link table after the change", body = schemas::Connections),
+        (status = 404, description = "A key is not a peer of this node; nothing changed", body = super::error::ErrorBody),
+    ),
+)]
+async fn set_connections_slash(ctx: State<Arc<NodeCtx>>, body: JsonBody) -> Result<Response, ApiError> {
+    set_connections(ctx, body).await
+}
+
+/// `POST /connections`: cuts (0) or heals (1) this node's links to the peers named; a link
+/// table is this node's own test switch, set directly and never logged.
+#[utoipa::path(
+    post,
+    path = "/connections",
+    tag = "links",
+    summary = "Cuts or heals links from this node",
+    description = "A cut link loses this node's requests to the peer and its answers to it. \
+        The table is this node's own, set directly and not logged.",
+    request_body = schemas::Connections,
+    responses(
+        (status = 200, description = "The link table after the change", body = schemas::Connections),
+        (status = 404, description = "A key is not a peer of this node; nothing changed", body = super::error::ErrorBody),
+    ),
+)]
 async fn set_connections(
     State(ctx): State<Arc<NodeCtx>>,
     JsonBody(body): JsonBody,
@@ -179,6 +291,36 @@ fn outcome_response(applied: Applied) -> Result<Response, ApiError> {
     Ok(Json(body).into_response())
 }
 
+/// `POST /service`: creates services (the seed's path).
+#[utoipa::path(
+    post,
+    path = "/service",
+    tag = "services",
+    summary = "Creates services (the seed's path)",
+    params(IdempotencyKey),
+    request_body = schemas::ServiceRequest,
+    responses((status = 201, description = "Created and placed", body = schemas::ServicesCreated)),
+)]
+async fn create_service(
+    ctx: State<Arc<NodeCtx>>,
+    key: IdempotencyKey,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    create_services(ctx, key, body).await
+}
+
+/// `POST /services`: creates services, in either of the seed's two shapes.
+#[utoipa::path(
+    post,
+    path = "/services",
+    tag = "services",
+    summary = "Creates services",
+    description = "One service (`container` and `replicas`) or several (`containers`). \
+        Replicas are placed on the least loaded nodes; what does not fit is pending.",
+    params(IdempotencyKey),
+    request_body = schemas::ServiceRequest,
+    responses((status = 201, description = "Created and placed", body = schemas::ServicesCreated)),
+)]
 async fn create_services(
     State(ctx): State<Arc<NodeCtx>>,
     IdempotencyKey(request): IdempotencyKey,
@@ -190,6 +332,14 @@ async fn create_services(
     outcome_response(applied).map(|response| (StatusCode::CREATED, response).into_response())
 }
 
+/// `GET /services`: every service as this node has applied it.
+#[utoipa::path(
+    get,
+    path = "/services",
+    tag = "services",
+    summary = "Every service",
+    responses((status = 200, description = "Every service", body = schemas::ServiceList)),
+)]
 async fn services(State(ctx): State<Arc<NodeCtx>>) -> Response {
     let services: Vec<_> = ctx
         .state_machine
@@ -214,6 +364,17 @@ async fn known_service(ctx: &NodeCtx, id: u64, request: &RequestId) -> Result<()
 }
 
 /// `GET /services/:id`, as of every write acknowledged before it (after a read barrier).
+#[utoipa::path(
+    get,
+    path = "/services/{id}",
+    tag = "services",
+    summary = "One service, as of every write acknowledged before the request",
+    params(("id" = u64, Path, description = "The service's id")),
+    responses(
+        (status = 200, description = "The service", body = schemas::Service),
+        (status = 404, description = "No such service", body = super::error::ErrorBody),
+    ),
+)]
 async fn service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
@@ -229,6 +390,19 @@ async fn service(
         .ok_or_else(|| ApiError::not_found(format!("no service with id {id}")))
 }
 
+/// `POST /services/:id/scale`: changes a service's replica count.
+#[utoipa::path(
+    post,
+    path = "/services/{id}/scale",
+    tag = "services",
+    summary = "Changes a service's replica count",
+    params(("id" = u64, Path, description = "The service's id"), IdempotencyKey),
+    request_body = schemas::ScaleRequest,
+    responses(
+        (status = 200, description = "Scaled and placed", body = schemas::ServiceScaled),
+        (status = 404, description = "No such service", body = super::error::ErrorBody),
+    ),
+)]
 async fn scale_service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
@@ -243,6 +417,18 @@ async fn scale_service(
     outcome_response(applied)
 }
 
+/// `DELETE /services/:id`: deletes a service and frees its replicas' capacity.
+#[utoipa::path(
+    delete,
+    path = "/services/{id}",
+    tag = "services",
+    summary = "Deletes a service",
+    params(("id" = u64, Path, description = "The service's id"), IdempotencyKey),
+    responses(
+        (status = 200, description = "Deleted", body = schemas::ServiceDeleted),
+        (status = 404, description = "No such service", body = super::error::ErrorBody),
+    ),
+)]
 async fn delete_service(
     State(ctx): State<Arc<NodeCtx>>,
     Path(id): Path<String>,
@@ -255,6 +441,14 @@ async fn delete_service(
     outcome_response(applied)
 }
 
+/// `GET /nodes`: the cluster's nodes as this node has applied them.
+#[utoipa::path(
+    get,
+    path = "/nodes",
+    tag = "nodes",
+    summary = "The cluster's nodes",
+    responses((status = 200, description = "Every node", body = schemas::NodeList)),
+)]
 async fn nodes(State(ctx): State<Arc<NodeCtx>>) -> Response {
     let nodes: Vec<_> = ctx
         .state_machine
@@ -265,6 +459,17 @@ async fn nodes(State(ctx): State<Arc<NodeCtx>>) -> Response {
 
 /// Joins a node that is already running (started with `flotilla node`, or spawned by the demo's
 /// entry point): asks it who it is, then has the leader add it.
+#[utoipa::path(
+    post,
+    path = "/nodes",
+    tag = "nodes",
+    summary = "Joins a running node to the cluster",
+    description = "The node must already run (`flotilla node`); `spawn: true` is the demo's \
+        entry point's alone (422 here).",
+    params(IdempotencyKey),
+    request_body = schemas::NodeJoinRequest,
+    responses((status = 201, description = "Joined", body = schemas::NodeJoined)),
+)]
 async fn add_node(
     State(ctx): State<Arc<NodeCtx>>,
     IdempotencyKey(request_id): IdempotencyKey,
@@ -308,6 +513,19 @@ async fn add_node(
 
 /// Removes the node at `{"host", "port"}` from the membership; it shuts down and its replicas
 /// are re-placed.
+#[utoipa::path(
+    delete,
+    path = "/nodes",
+    tag = "nodes",
+    summary = "Removes a node from the cluster",
+    description = "The node leaves the membership and shuts down; its replicas are re-placed.",
+    params(IdempotencyKey),
+    request_body = schemas::NodeAddress,
+    responses(
+        (status = 200, description = "Removed", body = schemas::NodeRemoved),
+        (status = 404, description = "No node of this cluster serves there", body = super::error::ErrorBody),
+    ),
+)]
 async fn remove_node(
     State(ctx): State<Arc<NodeCtx>>,
     IdempotencyKey(request): IdempotencyKey,

@@ -27,11 +27,22 @@ use crate::api::body::JsonBody;
 use crate::api::idempotency::IdempotencyKey;
 use crate::api::requests::parse_node_address;
 use crate::api::requests::parse_node_request;
+use crate::api::schemas;
 use crate::node::StartMode;
 use crate::registry::SpawnRequest;
 
 /// `POST /clusters`: starts a new, unconnected cluster of in-process nodes.
 /// Body: `{"id": "1", "nodes": 3, "port": 8101, "capacity": 100}`; all optional but `port`.
+#[utoipa::path(
+    post,
+    path = "/clusters",
+    tag = "clusters",
+    summary = "Starts a new cluster of nodes on this machine",
+    description = "A new, unconnected cluster of `nodes` in-process nodes on the consecutive \
+        ports from `port`. 409 when a port is taken or the entry point runs `--max-clusters`.",
+    request_body = schemas::ClusterRequest,
+    responses((status = 201, description = "`{\"id\": \"1\", \"nodes\": [\"localhost:8101\", …]}`", body = schemas::Report)),
+)]
 pub async fn create_cluster(
     State(entry): State<Arc<Entry>>,
     JsonBody(body): JsonBody,
@@ -71,6 +82,17 @@ pub async fn create_cluster(
 
 /// `POST /clusters/:id/nodes`: `spawn: true` starts the node here, then joins it; `spawn:
 /// false` joins a node already running (started with `flotilla node`).
+#[utoipa::path(
+    post,
+    path = "/clusters/{id}/nodes",
+    tag = "nodes",
+    summary = "Adds a node: spawned here, or one already running",
+    description = "`spawn: true` starts the node in this process (on this machine) and joins \
+        it; `spawn: false` joins a node already running (`flotilla node`).",
+    params(("id" = String, Path, description = "The cluster's id"), IdempotencyKey),
+    request_body = schemas::NodeJoinRequest,
+    responses((status = 201, description = "Joined", body = schemas::NodeJoined)),
+)]
 pub async fn add_node(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
@@ -151,6 +173,19 @@ pub async fn add_node(
 }
 
 /// `DELETE /clusters/:id/nodes` `{"host", "port"}`: the node leaves and shuts down.
+#[utoipa::path(
+    delete,
+    path = "/clusters/{id}/nodes",
+    tag = "nodes",
+    summary = "Removes a node",
+    description = "The node leaves the membership and shuts down; its replicas are re-placed.",
+    params(("id" = String, Path, description = "The cluster's id"), IdempotencyKey),
+    request_body = schemas::NodeAddress,
+    responses(
+        (status = 200, description = "Removed", body = schemas::NodeRemoved),
+        (status = 404, description = "No such cluster, or no node of it serves there", body = crate::api::error::ErrorBody),
+    ),
+)]
 pub async fn remove_node(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
@@ -179,6 +214,19 @@ pub async fn remove_node(
 
 /// `POST /clusters/:id/nodes/:addr/connections` `{"host:port": 0 | 1, …}`: relays to the node at
 /// `addr`'s own `/connections`, and answers what it answers.
+#[utoipa::path(
+    post,
+    path = "/clusters/{id}/nodes/{addr}/connections",
+    tag = "links",
+    summary = "Cuts or heals a node's links",
+    description = "Relayed to the node's own `POST /connections`; its answer is passed back.",
+    params(("id" = String, Path, description = "The cluster's id"), ("addr" = String, Path, description = "The node's address, `host:port`")),
+    request_body = schemas::Connections,
+    responses(
+        (status = 200, description = "The node's link table after the change", body = schemas::Connections),
+        (status = 404, description = "No such cluster, node or peer; nothing changed", body = crate::api::error::ErrorBody),
+    ),
+)]
 pub async fn set_node_connections(
     State(entry): State<Arc<Entry>>,
     Path((id, addr)): Path<(String, String)>,

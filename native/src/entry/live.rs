@@ -42,6 +42,17 @@ const SILENT_FOR: Duration = Duration::from_secs(30);
 
 /// `GET /clusters/:id/events`: the cluster's merged event stream (404 for an unknown cluster,
 /// 429 past `--max-event-streams` open).
+#[utoipa::path(
+    get,
+    path = "/clusters/{id}/events",
+    tag = "clusters",
+    summary = "Every node's event stream, merged",
+    description = "Server-sent events: each node's `node` events, the node list as it changes \
+        and the nodes that cannot be reached; what the page's live mode follows. 404 for an \
+        unknown cluster, 429 past `--max-event-streams` open streams.",
+    params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 200, description = "The event stream", content_type = "text/event-stream", body = String)),
+)]
 pub async fn cluster_events(
     State(entry): State<Arc<Entry>>,
     Path(cluster): Path<String>,

@@ -7,11 +7,13 @@
 //!   (reads, service writes, cluster management, the merged event stream).
 //! - [`state`]: the shared [`Entry`]; [`forward`]: the client it reaches nodes with.
 //! - [`parse`]: `POST /clusters` bodies; [`error`]: the registry's errors as HTTP answers.
+//! - [`openapi`]: what the entry point's OpenAPI document (`/openapi.json`) says of itself.
 
 pub mod clusters;
 pub mod error;
 pub mod forward;
 pub mod live;
+pub mod openapi;
 pub mod parse;
 pub mod routes;
 pub mod services;

@@ -7,27 +7,19 @@ use axum::Router;
 use axum::http::Uri;
 use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::get;
-use axum::routing::post;
 use tower_http::services::ServeDir;
+use utoipa_axum::routes;
 
-use super::clusters::add_node;
-use super::clusters::create_cluster;
-use super::clusters::remove_node;
-use super::clusters::set_node_connections;
-use super::live::cluster_events;
-use super::services::create_services;
-use super::services::delete_service;
-use super::services::get_service;
-use super::services::list_services;
-use super::services::scale_service;
+use super::clusters;
+use super::live;
+use super::openapi::entry_document;
+use super::services;
 use super::state::Entry;
-use super::views::cluster_nodes;
-use super::views::cluster_state;
-use super::views::list_clusters;
+use super::views;
 use crate::api::layers::json_errors;
 use crate::api::layers::not_found;
 use crate::api::layers::with_common_layers;
+use crate::api::openapi::ApiRoutes;
 
 /// The entry point's routes, with the browser page as the fallback for other paths.
 pub fn router(entry: Arc<Entry>) -> Router {
@@ -40,39 +32,32 @@ pub fn router(entry: Arc<Entry>) -> Router {
     let page = Router::new()
         .fallback_service(files)
         .layer(axum::middleware::map_response(page_errors));
-    let api = Router::new()
-        .route("/clusters", get(list_clusters).post(create_cluster))
-        .route("/clusters/{id}", get(cluster_nodes))
-        .route("/clusters/{id}/stats", get(cluster_state))
-        .route("/clusters/{id}/state", get(cluster_state))
-        .route("/clusters/{id}/events", get(cluster_events))
-        .route("/clusters/{id}/service", post(create_services))
-        .route(
-            "/clusters/{id}/services",
-            get(list_services).post(create_services),
-        )
-        .route(
-            "/clusters/{id}/services/{service}",
-            get(get_service).delete(delete_service),
-        )
-        .route(
-            "/clusters/{id}/services/{service}/scale",
-            post(scale_service),
-        )
-        .route(
-            "/clusters/{id}/nodes",
-            get(cluster_nodes).post(add_node).delete(remove_node),
-        )
-        .route(
-            "/clusters/{id}/nodes/{addr}/connections",
-            post(set_node_connections),
-        )
-        .with_state(entry.clone());
+    let api = routes().with_state(entry.clone()).into_router();
     let app = with_common_layers(entry.guard.guard_writes(api), entry.guard.limits());
     // Unknown API paths answer JSON 404s; everything else may be a file of the page.
     entry
         .guard
         .around(Router::new().merge(app).fallback_service(page))
+}
+
+/// The entry point's API routes and their document, before they get their state.
+fn routes() -> ApiRoutes<Arc<Entry>> {
+    ApiRoutes::new(entry_document())
+        .routes(routes!(views::list_clusters, clusters::create_cluster))
+        .routes(routes!(views::cluster))
+        .routes(routes!(views::cluster_stats))
+        .routes(routes!(views::cluster_state))
+        .routes(routes!(live::cluster_events))
+        .routes(routes!(services::create_service))
+        .routes(routes!(services::list_services, services::create_services))
+        .routes(routes!(services::get_service, services::delete_service))
+        .routes(routes!(services::scale_service))
+        .routes(routes!(
+            views::cluster_nodes,
+            clusters::add_node,
+            clusters::remove_node
+        ))
+        .routes(routes!(clusters::set_node_connections))
 }
 
 /// The page's refusals as the API's JSON errors. A file that cannot be read at a path the client

@@ -16,8 +16,40 @@ use crate::api::ApiError;
 use crate::api::body::JsonBody;
 use crate::api::idempotency::IdempotencyKey;
 use crate::api::requests::parse_service_id;
+use crate::api::schemas;
 
-/// `POST /clusters/:id/service` and `/services`: creates services.
+/// `POST /clusters/:id/service`: the same as `POST /clusters/:id/services` (the seed's path).
+#[utoipa::path(
+    post,
+    path = "/clusters/{id}/service",
+    tag = "services",
+    summary = "Creates services (the seed's path)",
+    params(("id" = String, Path, description = "The cluster's id"), IdempotencyKey),
+    request_body = schemas::ServiceRequest,
+    responses((status = 201, description = "Created and placed", body = schemas::ServicesCreated)),
+)]
+pub async fn create_service(
+    entry: State<Arc<Entry>>,
+    id: Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    create_services(entry, id, key, body).await
+}
+
+/// `POST /clusters/:id/services`: creates services.
+#[utoipa::path(
+    post,
+    path = "/clusters/{id}/services",
+    tag = "services",
+    summary = "Creates services",
+    description = "One service (`container` and `replicas`) or several (`containers`), relayed \
+        to the cluster's leader. Replicas are placed on the least loaded nodes; what does not \
+        fit is pending.",
+    params(("id" = String, Path, description = "The cluster's id"), IdempotencyKey),
+    request_body = schemas::ServiceRequest,
+    responses((status = 201, description = "Created and placed", body = schemas::ServicesCreated)),
+)]
 pub async fn create_services(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
@@ -31,6 +63,14 @@ pub async fn create_services(
 }
 
 /// `GET /clusters/:id/services`: every service.
+#[utoipa::path(
+    get,
+    path = "/clusters/{id}/services",
+    tag = "services",
+    summary = "Every service",
+    params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 200, description = "Every service", body = schemas::ServiceList)),
+)]
 pub async fn list_services(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
@@ -41,6 +81,17 @@ pub async fn list_services(
 }
 
 /// `GET /clusters/:id/services/:service`: one service.
+#[utoipa::path(
+    get,
+    path = "/clusters/{id}/services/{service}",
+    tag = "services",
+    summary = "One service, as of every write acknowledged before the request",
+    params(("id" = String, Path, description = "The cluster's id"), ("service" = u64, Path, description = "The service's id")),
+    responses(
+        (status = 200, description = "The service", body = schemas::Service),
+        (status = 404, description = "No such cluster or service", body = crate::api::error::ErrorBody),
+    ),
+)]
 pub async fn get_service(
     State(entry): State<Arc<Entry>>,
     Path((id, service)): Path<(String, String)>,
@@ -50,6 +101,17 @@ pub async fn get_service(
 }
 
 /// `DELETE /clusters/:id/services/:service`: deletes a service.
+#[utoipa::path(
+    delete,
+    path = "/clusters/{id}/services/{service}",
+    tag = "services",
+    summary = "Deletes a service",
+    params(("id" = String, Path, description = "The cluster's id"), ("service" = u64, Path, description = "The service's id"), IdempotencyKey),
+    responses(
+        (status = 200, description = "Deleted", body = schemas::ServiceDeleted),
+        (status = 404, description = "No such cluster or service", body = crate::api::error::ErrorBody),
+    ),
+)]
 pub async fn delete_service(
     State(entry): State<Arc<Entry>>,
     Path((id, service)): Path<(String, String)>,
@@ -61,6 +123,18 @@ pub async fn delete_service(
 }
 
 /// `POST /clusters/:id/services/:service/scale`: changes a service's replica count.
+#[utoipa::path(
+    post,
+    path = "/clusters/{id}/services/{service}/scale",
+    tag = "services",
+    summary = "Changes a service's replica count",
+    params(("id" = String, Path, description = "The cluster's id"), ("service" = u64, Path, description = "The service's id"), IdempotencyKey),
+    request_body = schemas::ScaleRequest,
+    responses(
+        (status = 200, description = "Scaled and placed", body = schemas::ServiceScaled),
+        (status = 404, description = "No such cluster or service", body = crate::api::error::ErrorBody),
+    ),
+)]
 pub async fn scale_service(
     State(entry): State<Arc<Entry>>,
     Path((id, service)): Path<(String, String)>,

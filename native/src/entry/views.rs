@@ -12,6 +12,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use serde::Deserialize;
+use utoipa::IntoParams;
 use serde_json::Value;
 use serde_json::json;
 
@@ -21,9 +22,18 @@ use super::forward::leader_of;
 use super::state::Entry;
 use crate::addr::same_addr;
 use crate::api::ApiError;
+use crate::api::schemas;
 use crate::node::status::MAX_LOG_PAGE;
 
 /// `GET /clusters`: every cluster's id and known node addresses.
+#[utoipa::path(
+    get,
+    path = "/clusters",
+    tag = "clusters",
+    summary = "Every cluster this entry point runs",
+    description = "`{\"clusters\": [{\"id\": \"0\", \"nodes\": [\"localhost:8001\", …]}]}`",
+    responses((status = 200, description = "Every cluster's id and node addresses", body = schemas::Report)),
+)]
 pub async fn list_clusters(State(entry): State<Arc<Entry>>) -> Response {
     let clusters: Vec<Value> = entry
         .registry
@@ -36,13 +46,42 @@ pub async fn list_clusters(State(entry): State<Arc<Entry>>) -> Response {
 }
 
 /// Query of `GET /clusters/:id`: how many of each node's last log entries to include.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogTail {
+    /// How many of each node's last log entries to include (default 5).
     limit: Option<u64>,
+}
+
+/// `GET /clusters/:id`: the same as `GET /clusters/:id/nodes`.
+#[utoipa::path(
+    get,
+    path = "/clusters/{id}",
+    tag = "clusters",
+    summary = "Every node's stats and the leader (as `/clusters/{id}/nodes`)",
+    params(("id" = String, Path, description = "The cluster's id"), LogTail),
+    responses((status = 200, description = "`{cluster, leader, nodes}`", body = schemas::Report)),
+)]
+pub async fn cluster(
+    entry: State<Arc<Entry>>,
+    id: Path<String>,
+    query: Result<Query<LogTail>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    cluster_nodes(entry, id, query).await
 }
 
 /// `GET /clusters/:id`: every node's stats with its last `?limit=` log entries (default 5, at
 /// most `MAX_LOG_PAGE`).
+#[utoipa::path(
+    get,
+    path = "/clusters/{id}/nodes",
+    tag = "clusters",
+    summary = "Every node's stats and the leader",
+    description = "Each node's stats with its last `limit` log entries, or `{addr, role: \
+        \"unreachable\", error}` for a node that did not answer; the leader of the highest term.",
+    params(("id" = String, Path, description = "The cluster's id"), LogTail),
+    responses((status = 200, description = "`{cluster, leader, nodes}`", body = schemas::Report)),
+)]
 pub async fn cluster_nodes(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
@@ -66,6 +105,16 @@ pub async fn cluster_nodes(
 
 /// `GET /clusters/:id/stats` and `/state`: the leader of the highest term's view of the
 /// cluster — term, commit index, nodes with capacity, load and role, services with placements.
+#[utoipa::path(
+    get,
+    path = "/clusters/{id}/state",
+    tag = "clusters",
+    summary = "The cluster state, as the leader of the highest term has it",
+    description = "Term, commit index, nodes with capacity, load and role, services with \
+        placements, and the leader.",
+    params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 200, description = "The cluster state", body = schemas::Report)),
+)]
 pub async fn cluster_state(
     State(entry): State<Arc<Entry>>,
     Path(id): Path<String>,
@@ -112,4 +161,20 @@ pub async fn cluster_state(
         None => Value::Null,
     };
     Ok(Json(state).into_response())
+}
+
+/// `GET /clusters/:id/stats`: the same as `GET /clusters/:id/state` (the seed's name).
+#[utoipa::path(
+    get,
+    path = "/clusters/{id}/stats",
+    tag = "clusters",
+    summary = "The cluster state (as `/clusters/{id}/state`, the seed's name)",
+    params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 200, description = "The cluster state", body = schemas::Report)),
+)]
+pub async fn cluster_stats(
+    entry: State<Arc<Entry>>,
+    id: Path<String>,
+) -> Result<Response, ApiError> {
+    cluster_state(entry, id).await
 }
