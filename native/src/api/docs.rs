@@ -119,7 +119,9 @@ fn page_file(published: &Published, name: &str) -> Response {
             }
             response
         }
-        Ok(None) => ApiError::not_found(format!("the docs page has no file {name:?}")).into_response(),
+        Ok(None) => {
+            ApiError::not_found(format!("the docs page has no file {name:?}")).into_response()
+        }
         Err(err) => ApiError::internal(format!("cannot serve {name:?}: {err}")).into_response(),
     }
 }

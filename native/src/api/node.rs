@@ -229,7 +229,10 @@ async fn connections_slash(ctx: State<Arc<NodeCtx>>) -> Response {
         (status = 404, description = "A key is not a peer of this node; nothing changed", body = super::error::ErrorBody),
     ),
 )]
-async fn set_connections_slash(ctx: State<Arc<NodeCtx>>, body: JsonBody) -> Result<Response, ApiError> {
+async fn set_connections_slash(
+    ctx: State<Arc<NodeCtx>>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     set_connections(ctx, body).await
 }
 

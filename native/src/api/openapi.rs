@@ -98,14 +98,20 @@ fn finish(document: &mut Document) {
     for item in document.paths.paths.values_mut() {
         for (operation, writes) in operations(item) {
             if writes {
-                operation.security = Some(vec![SecurityRequirement::new(
-                    BEARER,
-                    Vec::<String>::new(),
-                )]);
+                operation.security =
+                    Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
                 add_error(operation, "401", "No bearer token, or not this server's");
             }
-            add_error(operation, "4XX", "The request was refused; the body says why");
-            add_error(operation, "5XX", "The server or the cluster cannot serve it now");
+            add_error(
+                operation,
+                "4XX",
+                "The request was refused; the body says why",
+            );
+            add_error(
+                operation,
+                "5XX",
+                "The server or the cluster cannot serve it now",
+            );
         }
     }
 }

@@ -52,12 +52,12 @@ pub struct ManyServices {
 #[derive(Serialize, ToSchema)]
 pub struct Container {
     /// The container's label.
-    #[schema(max_length = 256)]
+    #[schema(nullable = false, max_length = 256)]
     pub label: Option<String>,
     /// The same as `label` (the seed's second shape calls it so); send one of the two.
-    #[schema(max_length = 256)]
+    #[schema(nullable = false, max_length = 256)]
     pub description: Option<String>,
-    /// A non-negative integer the client may use to recognise its service.
+    /// A non-negative integer the client may use to recognise its service (or null: none).
     #[schema(minimum = 0)]
     pub uniq_id: Option<u64>,
 }
@@ -66,12 +66,12 @@ pub struct Container {
 #[derive(Serialize, ToSchema)]
 pub struct ContainerWithReplicas {
     /// The container's label.
-    #[schema(max_length = 256)]
+    #[schema(nullable = false, max_length = 256)]
     pub label: Option<String>,
     /// The same as `label`; send one of the two.
-    #[schema(max_length = 256)]
+    #[schema(nullable = false, max_length = 256)]
     pub description: Option<String>,
-    /// A non-negative integer the client may use to recognise its service.
+    /// A non-negative integer the client may use to recognise its service (or null: none).
     #[schema(minimum = 0)]
     pub uniq_id: Option<u64>,
     /// How many replicas, 1 to 1,000,000.
@@ -116,7 +116,7 @@ pub enum NodeName {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "n4", "host": "localhost", "port": 8004, "capacity": 100, "spawn": false}))]
 pub struct NodeJoinRequest {
-    /// Its name; one is chosen when absent.
+    /// Its name; one is chosen when absent or null.
     pub id: Option<NodeName>,
     /// Host name or IPv4 address it listens on.
     #[schema(max_length = 253, pattern = "^[A-Za-z0-9._-]+$")]
@@ -124,10 +124,11 @@ pub struct NodeJoinRequest {
     /// Its port.
     pub port: Port,
     /// Replicas it can run, 0 to the node limit (default 100).
-    #[schema(minimum = 0)]
+    #[schema(nullable = false, minimum = 0)]
     pub capacity: Option<u32>,
     /// Start the node here (true, the entry point only) or join one already running (false,
     /// the default).
+    #[schema(nullable = false)]
     pub spawn: Option<bool>,
 }
 
@@ -165,15 +166,16 @@ pub struct Connections(pub BTreeMap<String, LinkUp>);
 pub struct ClusterRequest {
     /// 1 to 32 letters, digits, `-` or `_` (or a non-negative integer); the lowest free number
     /// when absent.
+    #[schema(nullable = false)]
     pub id: Option<NodeName>,
     /// How many nodes, 1 to 15 (default 3).
-    #[schema(minimum = 1, maximum = 15)]
+    #[schema(nullable = false, minimum = 1, maximum = 15)]
     pub nodes: Option<u64>,
     /// The first node's port; the others take the ports after it.
     #[schema(minimum = 1, maximum = 65535)]
     pub port: u16,
     /// Each node's replica capacity (default 100).
-    #[schema(minimum = 0)]
+    #[schema(nullable = false, minimum = 0)]
     pub capacity: Option<u32>,
 }
 

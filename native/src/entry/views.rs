@@ -12,9 +12,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use serde::Deserialize;
-use utoipa::IntoParams;
 use serde_json::Value;
 use serde_json::json;
+use utoipa::IntoParams;
 
 use super::forward::NodeRequest;
 use super::forward::READ_TIMEOUT;
