@@ -141,6 +141,23 @@ fn entry_endpoints(port: u16) -> Vec<Endpoint> {
             Guard::SpawnsOrRemovesNodes,
         ),
     ]
+    .into_iter()
+    .chain(documentation_endpoints())
+    .collect()
+}
+
+/// `/openapi.json` and the `/docs` page, which every server serves.
+fn documentation_endpoints() -> Vec<Endpoint> {
+    ["/openapi.json", "/docs", "/docs/", "/docs/swagger-ui.css"]
+        .into_iter()
+        .map(|path| Endpoint {
+            path,
+            methods: &["GET"],
+            template: None,
+            streams: false,
+            guard: Guard::Nothing,
+        })
+        .collect()
 }
 
 fn node_endpoints(port: u16) -> Vec<Endpoint> {
@@ -204,6 +221,9 @@ fn node_endpoints(port: u16) -> Vec<Endpoint> {
             Guard::SpawnsOrRemovesNodes,
         ),
     ]
+    .into_iter()
+    .chain(documentation_endpoints())
+    .collect()
 }
 
 /// Strings that have broken parsers before: empty, blank, control characters, bidirectional

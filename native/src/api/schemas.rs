@@ -16,7 +16,6 @@ use utoipa::ToSchema;
 /// its second. A body with both `container` and `containers` is refused (400).
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
 pub enum ServiceRequest {
     /// `{"container": {...}, "replicas": N}`: one service.
     One(OneService),
@@ -92,7 +91,6 @@ pub struct ScaleRequest {
 /// A port, as a number or a numeric string (the seed sends `"8001"`).
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
 pub enum Port {
     /// 1 to 65535.
     Number(u16),
@@ -103,7 +101,6 @@ pub enum Port {
 /// A node's name: a string (1 to 64 characters) or a non-negative integer.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
 pub enum NodeName {
     /// 1 to 64 characters.
     Text(String),
@@ -146,7 +143,6 @@ pub struct NodeAddress {
 /// Whether a link is up: 1 or `true` heals it, 0 or `false` cuts it.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
 pub enum LinkUp {
     /// 0 (cut) or 1 (up).
     Number(u8),
