@@ -3,21 +3,17 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use flotilla::cli::Cli;
 use flotilla::cli::Command;
+use flotilla::cli::LogFormat;
 use tracing_subscriber::EnvFilter;
 
+/// What is logged when neither RUST_LOG nor FLOTILLA_LOG says otherwise.
+const DEFAULT_LOG_LEVELS: &str = "info,openraft=warn,tower_http=warn";
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("FLOTILLA_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("info,openraft=warn,tower_http=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let cli: Cli = flotilla::cli::config::parse();
+    start_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,5 +37,22 @@ fn main() -> ExitCode {
             eprintln!("flotilla: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr in `format`, at the levels RUST_LOG names (FLOTILLA_LOG, its older name, is
+/// still read when RUST_LOG is not set).
+fn start_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_from_env("FLOTILLA_LOG"))
+        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_LEVELS));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().init(),
     }
 }

@@ -244,7 +244,13 @@ fn a_node_that_is_told_to_leave_exits() {
     assert_eq!(state["nodes"].as_array().unwrap().len(), 2);
     // Joining a member again as it is changes nothing and says so; joining it as something else
     // (its id is taken) is refused with a clear error.
-    let member_port: u16 = cluster.nodes[1].addr.rsplit_once(':').unwrap().1.parse().unwrap();
+    let member_port: u16 = cluster.nodes[1]
+        .addr
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
     let (status, answer) = post(
         &cluster.nodes[0].addr,
         "/nodes",
@@ -258,7 +264,10 @@ fn a_node_that_is_told_to_leave_exits() {
         &json!({"host": "localhost", "port": member_port, "capacity": 7}),
     );
     assert_eq!(status, 409, "{answer}");
-    assert!(answer["error"].as_str().unwrap().contains("already"), "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("already"),
+        "{answer}"
+    );
     let (_, state) = get(&cluster.nodes[0].addr, "/state");
     assert_eq!(state["nodes"].as_array().unwrap().len(), 2, "{state}");
 }

@@ -3,6 +3,7 @@
 //! maker's in [`certs`]).
 
 pub mod certs;
+pub mod config;
 pub mod limits;
 pub mod security;
 
@@ -37,6 +38,24 @@ pub struct Cli {
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+    /// Read flag values from this TOML file (keys are flag names: `port = 8000`, `heartbeat-ms =
+    /// 50`; a `[demo]` or `[node]` table for one command). A flag given on the command line or
+    /// by its FLOTILLA_… environment variable wins over the file
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// How log lines are written to stderr: `text` for people, `json` (one object per line) for
+    /// log collectors. Levels come from RUST_LOG (e.g. RUST_LOG=debug, RUST_LOG=openraft=info)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event, per line.
+    Json,
 }
 
 /// The subcommands. Their names and flags are a contract: scripts rely on them.
