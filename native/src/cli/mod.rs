@@ -1,8 +1,11 @@
 //! The command line: `flotilla demo`, `flotilla node` and `flotilla certs`, with every flag
 //! explained (the security flags the first two share are in [`security`], the certificate
-//! maker's in [`certs`]).
+//! maker's in [`certs`]); the client commands that drive a running cluster (`status`,
+//! `service`, `node add|remove|list`, `link`, `cluster`), whose flags live with them in
+//! `client`; and `flotilla completions` ([`completions`]).
 
 pub mod certs;
+pub mod completions;
 pub mod limits;
 pub mod security;
 
@@ -17,11 +20,19 @@ use clap::Subcommand;
 
 pub use certs::CertsArgs;
 pub use certs::CertsCommand;
+pub use completions::CompletionsArgs;
 pub use limits::LimitArgs;
 pub use limits::ServerLimitArgs;
 pub use security::Access;
 pub use security::SecurityArgs;
 
+use crate::client::EXIT_CODES;
+use crate::client::args::DEFAULT_API;
+use crate::client::cluster::ClusterArgs;
+use crate::client::link::LinkArgs;
+use crate::client::node::NodeClientCommand;
+use crate::client::service::ServiceArgs;
+use crate::client::status::StatusArgs;
 use crate::node::DEFAULT_CAPACITY;
 use crate::node::RaftTiming;
 use crate::node::timing::DEFAULT_ELECTION_MAX_MS;
@@ -32,11 +43,22 @@ use crate::node::timing::DEFAULT_REQUEST_TIMEOUT_MS;
 
 /// Flotilla: a small container orchestrator whose cluster agrees on everything through Raft.
 #[derive(Debug, Parser)]
-#[command(name = "flotilla", version, about, long_about = None)]
+#[command(name = "flotilla", version, about, long_about = None, after_help = client_help())]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// What `flotilla --help` says after the commands: how the client commands find the API, and
+/// their exit codes.
+fn client_help() -> String {
+    format!(
+        "The client commands (status, service, node add|remove|list, link, cluster) call the API \
+         of `flotilla demo` at --api (default {DEFAULT_API}) for --cluster (default 0), with \
+         the token in FLOTILLA_TOKEN; --json prints the API's JSON instead of tables.\n\n\
+         {EXIT_CODES}"
+    )
 }
 
 /// The subcommands. Their names and flags are a contract: scripts rely on them.
@@ -45,11 +67,36 @@ pub enum Command {
     /// Start a demo: the API on --port and a cluster "0" of --nodes nodes on the ports after it,
     /// each node its own HTTP server speaking Raft to the others
     Demo(DemoArgs),
-    /// Run one node as its own process, to build a cluster across processes and hosts
-    Node(NodeArgs),
+    /// Run one node as its own process, to build a cluster across processes and hosts; or,
+    /// with add|remove|list, manage a cluster's nodes through the API
+    Node(NodeCommand),
     /// Make TLS certificates: a CA for a cluster, and node certificates it signs (for
     /// --tls-ca, --tls-cert and --tls-key)
     Certs(CertsArgs),
+    /// The cluster at a glance: leader, term, commit index, nodes and services
+    Status(StatusArgs),
+    /// Create, scale, delete, list and show services
+    Service(ServiceArgs),
+    /// Cut or heal the directed link between two nodes
+    Link(LinkArgs),
+    /// List the clusters the demo's entry point runs, or start another
+    Cluster(ClusterArgs),
+    /// Print a shell completion script (e.g. `flotilla completions bash > \
+    /// /etc/bash_completion.d/flotilla`)
+    Completions(CompletionsArgs),
+}
+
+/// `flotilla node`: run a node (`flotilla node --id 1 --listen HOST:PORT …`), or manage a
+/// cluster's nodes through the API (`flotilla node add|remove|list`).
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct NodeCommand {
+    /// Add, remove or list nodes through the API.
+    #[command(subcommand)]
+    pub manage: Option<NodeClientCommand>,
+    /// The node to run, when no subcommand is given.
+    #[command(flatten)]
+    pub run: Option<NodeArgs>,
 }
 
 /// Raft timing flags, shared by both subcommands.
