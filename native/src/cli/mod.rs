@@ -63,6 +63,10 @@ fn client_help() -> String {
 
 /// The subcommands. Their names and flags are a contract: scripts rely on them.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process: the flags of a server are many, a client's few"
+)]
 pub enum Command {
     /// Start a demo: the API on --port and a cluster "0" of --nodes nodes on the ports after it,
     /// each node its own HTTP server speaking Raft to the others
@@ -81,8 +85,7 @@ pub enum Command {
     Link(LinkArgs),
     /// List the clusters the demo's entry point runs, or start another
     Cluster(ClusterArgs),
-    /// Print a shell completion script (e.g. `flotilla completions bash > \
-    /// /etc/bash_completion.d/flotilla`)
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell
     Completions(CompletionsArgs),
 }
 

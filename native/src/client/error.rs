@@ -169,4 +169,14 @@ mod tests {
         assert!(unauthorized.to_string().contains("FLOTILLA_TOKEN"));
         assert!(!unreachable.to_string().contains('\n'));
     }
+
+    #[test]
+    fn the_readme_lists_the_same_exit_codes() {
+        let readme = include_str!("../../../README.md").replace('`', "");
+        for line in EXIT_CODES.lines().skip(1) {
+            let (code, meaning) = line.trim().split_once("  ").expect("CODE  MEANING");
+            let row = format!("| {code} | {} |", meaning.trim());
+            assert!(readme.contains(&row), "README.md lacks {row:?}");
+        }
+    }
 }

@@ -72,12 +72,14 @@ impl Api {
         self.url(&all)
     }
 
-    /// `GET url`, showing `waiting` beside the spinner: the JSON answer of a 2xx.
+    /// `GET url`, showing `waiting` beside the spinner (none if empty: the caller shows its
+    /// own): the JSON answer of a 2xx.
     pub async fn get(&self, url: Url, waiting: &str) -> Result<Value, ClientError> {
         self.call(Method::GET, url, None, waiting).await
     }
 
-    /// Sends `method url` with `body` as JSON (if any): the JSON answer of a 2xx.
+    /// Sends `method url` with `body` as JSON (if any), showing `waiting` beside the spinner
+    /// (none if empty): the JSON answer of a 2xx.
     pub async fn call(
         &self,
         method: Method,
@@ -93,7 +95,7 @@ impl Api {
         if let Some(body) = body {
             builder = builder.json(body);
         }
-        let spinner = Spinner::start(waiting);
+        let spinner = (!waiting.is_empty()).then(|| Spinner::start(waiting));
         let sent = builder.send().await;
         let response = sent.map_err(|err| self.transport_error(&request, &url, &err))?;
         let status = response.status();
