@@ -1,7 +1,8 @@
 //! The client commands of the real `flotilla` binary against a real `flotilla demo` started
 //! with a token: every command's table (key fields present, columns aligned), its `--json`
 //! (parsed), and the exit codes for success, a refusal (4xx), a missing or wrong token, an API
-//! that is not there and a bad command line; and the completion scripts.
+//! that is not there or does not answer and a bad command line; an HTTPS demo called with its
+//! CA; and the completion scripts.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,7 @@ const REFUSED: i32 = 1;
 const USAGE: i32 = 2;
 const UNREACHABLE: i32 = 3;
 const UNAUTHORIZED: i32 = 4;
+const SERVER: i32 = 5;
 
 /// A five-node demo with a token, on ports the OS picks.
 struct Demo {
@@ -394,6 +396,117 @@ fn an_api_that_is_not_there_is_exit_code_3() {
         None,
     );
     run.expect_code(UNREACHABLE, "nothing listening");
+}
+
+#[test]
+fn an_api_that_does_not_answer_in_time_is_exit_code_5() {
+    // Connections complete in the listener's backlog, and nothing ever answers them.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = silent.local_addr().expect("address");
+    let run = run_cli(
+        &[
+            "service",
+            "list",
+            "--api",
+            &addr.to_string(),
+            "--timeout",
+            "1",
+        ],
+        None,
+    );
+    run.expect_code(SERVER, "no answer");
+    assert!(one_line(&run).contains("--timeout"), "{}", run.stderr);
+}
+
+#[test]
+fn an_https_api_is_called_trusting_the_ca_given() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let ca_dir = path("ca");
+    run_cli(&["certs", "ca", "--out", &ca_dir], None).expect_code(OK, "certs ca");
+    run_cli(
+        &[
+            "certs",
+            "node",
+            "--ca",
+            &ca_dir,
+            "--name",
+            "demo",
+            "--host",
+            "localhost",
+            "--out",
+            &path("demo"),
+        ],
+        None,
+    )
+    .expect_code(OK, "certs node");
+    let ca = path("ca/ca.pem");
+    let (demo, _) = Proc::start_on_free_ports(
+        &[
+            "demo",
+            "--port",
+            "0",
+            "--nodes",
+            "3",
+            "--token",
+            TOKEN,
+            "--tls-cert",
+            &path("demo/demo.pem"),
+            "--tls-key",
+            &path("demo/demo-key.pem"),
+            "--tls-ca",
+            &ca,
+        ],
+        dir.path(),
+        "demo",
+    );
+    let https = format!("https://{}", demo.addr);
+    let status = run_cli(
+        &[
+            "status",
+            "--wait",
+            "--api",
+            &https,
+            "--tls-ca",
+            &ca,
+            "--timeout",
+            "60",
+        ],
+        None,
+    );
+    status.expect_code(OK, "status over HTTPS");
+    assert_eq!(
+        read_table(&status.stdout, "ID").len(),
+        3,
+        "{}",
+        status.stdout
+    );
+    // Without a scheme, --tls-ca means https.
+    run_cli(
+        &[
+            "service",
+            "create",
+            "--label",
+            "web",
+            "--replicas",
+            "2",
+            "--api",
+            &demo.addr,
+            "--tls-ca",
+            &ca,
+            "--timeout",
+            "60",
+        ],
+        Some(TOKEN),
+    )
+    .expect_code(OK, "a write over HTTPS");
+    let untrusted = run_cli(&["status", "--api", &https], None);
+    untrusted.expect_code(UNREACHABLE, "an HTTPS API without its CA");
+    assert!(
+        one_line(&untrusted).contains("--tls-ca"),
+        "{}",
+        untrusted.stderr
+    );
 }
 
 #[test]

@@ -11,7 +11,8 @@ pub const DEFAULT_API: &str = "http://localhost:8000";
 /// How to reach the API and how to answer: shared by every client command.
 #[derive(Debug, Clone, Args)]
 pub struct ApiArgs {
-    /// URL of the API: the entry point of `flotilla demo` (http:// is assumed without a scheme)
+    /// URL of the API: the entry point of `flotilla demo` (without a scheme: http://, or
+    /// https:// with --tls-ca)
     #[arg(long, value_name = "URL", env = "FLOTILLA_API", default_value = DEFAULT_API)]
     pub api: String,
     /// The cluster to act on (the demo's is 0)

@@ -30,7 +30,7 @@ impl Api {
     /// The API `args` name. Fails (as a usage error) on a URL that is not http(s) or a
     /// `--tls-ca` that cannot be read.
     pub fn new(args: &ApiArgs) -> Result<Api, ClientError> {
-        let base = parse_base(&args.api)?;
+        let base = parse_base(&args.api, args.tls_ca.is_some())?;
         let roots = match &args.tls_ca {
             Some(path) => trust_roots(path).map_err(|err| ClientError::Usage(err.to_string()))?,
             None => Vec::new(),
@@ -175,12 +175,13 @@ impl Api {
     }
 }
 
-/// `--api` as a base URL: `http://` is assumed without a scheme; only http and https.
-fn parse_base(api: &str) -> Result<Url, ClientError> {
-    let text = if api.contains("://") {
-        api.to_string()
-    } else {
-        format!("http://{api}")
+/// `--api` as a base URL: without a scheme, `https://` if a CA is given (`tls`), else
+/// `http://`; only http and https.
+fn parse_base(api: &str, tls: bool) -> Result<Url, ClientError> {
+    let text = match (api.contains("://"), tls) {
+        (true, _) => api.to_string(),
+        (false, true) => format!("https://{api}"),
+        (false, false) => format!("http://{api}"),
     };
     let refuse = |why: &str| ClientError::Usage(format!("--api {api:?} {why}"));
     let url = Url::parse(&text).map_err(|err| refuse(&format!("is not a URL: {err}")))?;
@@ -247,6 +248,12 @@ mod tests {
         assert_eq!(
             api.url(&["clusters"]).as_str(),
             "https://example.test/flotilla/clusters"
+        );
+        assert_eq!(parse_base("h:1", true).unwrap().as_str(), "https://h:1/");
+        assert_eq!(parse_base("h:1", false).unwrap().as_str(), "http://h:1/");
+        assert_eq!(
+            parse_base("http://h:1", true).unwrap().as_str(),
+            "http://h:1/"
         );
         for bad in ["ftp://host", "http://", "::"] {
             let err = Api::new(&args(bad)).unwrap_err();
