@@ -33,16 +33,10 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         let result = match cli.command {
             Command::Demo(args) => flotilla::run::demo(args).await,
-            Command::Node(NodeCommand {
-                manage: Some(manage),
-                ..
-            }) => return flotilla::client::run(ClientCommand::Node(manage)).await,
-            Command::Node(NodeCommand {
-                run: Some(args), ..
-            }) => flotilla::run::node(args).await,
-            Command::Node(_) => Err("give --id and --listen to run a node, or one of \
-                                     add|remove|list (see flotilla node --help)"
-                .to_string()),
+            Command::Node(NodeCommand::Manage(manage)) => {
+                return flotilla::client::run(ClientCommand::Node(manage)).await;
+            }
+            Command::Node(NodeCommand::Run(args)) => flotilla::run::node(*args).await,
             Command::Certs(args) => flotilla::run::certs(&args),
             Command::Completions(args) => {
                 flotilla::cli::completions::write(args.shell, &mut std::io::stdout())

@@ -2,11 +2,13 @@
 //! explained (the security flags the first two share are in [`security`], the certificate
 //! maker's in [`certs`]); the client commands that drive a running cluster (`status`,
 //! `service`, `node add|remove|list`, `link`, `cluster`), whose flags live with them in
-//! `client`; and `flotilla completions` ([`completions`]).
+//! `client` (`flotilla node` is either: [`node`]); and `flotilla completions`
+//! ([`completions`]).
 
 pub mod certs;
 pub mod completions;
 pub mod limits;
+pub mod node;
 pub mod security;
 
 use std::net::IpAddr;
@@ -23,6 +25,7 @@ pub use certs::CertsCommand;
 pub use completions::CompletionsArgs;
 pub use limits::LimitArgs;
 pub use limits::ServerLimitArgs;
+pub use node::NodeCommand;
 pub use security::Access;
 pub use security::SecurityArgs;
 
@@ -30,7 +33,6 @@ use crate::client::EXIT_CODES;
 use crate::client::args::DEFAULT_API;
 use crate::client::cluster::ClusterArgs;
 use crate::client::link::LinkArgs;
-use crate::client::node::NodeClientCommand;
 use crate::client::service::ServiceArgs;
 use crate::client::status::StatusArgs;
 use crate::node::DEFAULT_CAPACITY;
@@ -87,19 +89,6 @@ pub enum Command {
     Cluster(ClusterArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell
     Completions(CompletionsArgs),
-}
-
-/// `flotilla node`: run a node (`flotilla node --id 1 --listen HOST:PORT …`), or manage a
-/// cluster's nodes through the API (`flotilla node add|remove|list`).
-#[derive(Debug, Clone, Args)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct NodeCommand {
-    /// Add, remove or list nodes through the API.
-    #[command(subcommand)]
-    pub manage: Option<NodeClientCommand>,
-    /// The node to run, when no subcommand is given.
-    #[command(flatten)]
-    pub run: Option<NodeArgs>,
 }
 
 /// Raft timing flags, shared by both subcommands.
@@ -257,6 +246,7 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+    use crate::client::node::NodeClientCommand;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -280,6 +270,43 @@ mod tests {
             demo.common.limits.limits(),
             flotilla_core::model::Limits::default()
         );
+    }
+
+    #[test]
+    fn node_runs_a_node_with_its_flags_or_manages_nodes_with_a_subcommand() {
+        let cli = Cli::parse_from([
+            "flotilla",
+            "node",
+            "--id",
+            "3",
+            "--listen",
+            "localhost:0",
+            "--cluster",
+            "c",
+            "--cluster-secret",
+            "0123456789abcdef",
+            "--heartbeat-ms",
+            "70",
+        ]);
+        let Command::Node(NodeCommand::Run(node)) = cli.command else {
+            panic!("expected a node to run");
+        };
+        assert_eq!((node.id, node.cluster.as_str()), (3, "c"));
+        assert_eq!(node.common.timing.heartbeat_ms, 70);
+        assert!(node.common.security.cluster_secret.is_some());
+        let cli = Cli::parse_from(["flotilla", "node", "list", "--cluster", "7"]);
+        let Command::Node(NodeCommand::Manage(NodeClientCommand::List { api })) = cli.command
+        else {
+            panic!("expected node list");
+        };
+        assert_eq!(api.cluster, "7");
+        for wrong in [
+            &["flotilla", "node"][..],
+            &["flotilla", "node", "--id", "1"],
+            &["flotilla", "node", "--id", "1", "--listen", "h:1", "list"],
+        ] {
+            assert!(Cli::try_parse_from(wrong).is_err(), "{wrong:?}");
+        }
     }
 
     #[test]
