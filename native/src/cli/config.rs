@@ -5,7 +5,8 @@
 //!
 //! The file names flags by their long name, with dashes or underscores (`heartbeat-ms` or
 //! `heartbeat_ms`). Keys at the top apply to whichever command runs, when it has that flag;
-//! keys under a `[demo]`, `[node]` (or any other command's) table apply to that command only.
+//! keys under a `[demo]`, `[node]` (or any other command's) table apply to that command only
+//! (`[node]` to `flotilla node` running a node, not to `flotilla node add`).
 //! A key no command knows, a value of the wrong kind or an unreadable file is an error that names
 //! the file and the key.
 //!
@@ -205,7 +206,14 @@ fn read_file(
     let table: toml::Table = text
         .parse()
         .map_err(|err: toml::de::Error| fail(format!("not valid TOML: {err}")))?;
-    let running: Vec<&clap::Command> = chain.iter().map(|(command, _)| command).collect();
+    // The command that runs (the deepest: `node` for `flotilla node --id 1`, `add` for
+    // `flotilla node add`) takes file values, and so do the flags of `flotilla` itself, which
+    // every command shares (`--log-format`); a parent's own flags do not apply to a subcommand.
+    let running: Vec<&clap::Command> = match (chain.first(), chain.last()) {
+        (Some((root, _)), Some((deepest, _))) if chain.len() > 1 => vec![root, deepest],
+        (Some((root, _)), _) => vec![root],
+        _ => Vec::new(),
+    };
     let mut values = Vec::new();
     for (key, value) in &table {
         if let toml::Value::Table(section) = value {
@@ -338,4 +346,132 @@ fn culprit<'a>(err: &clap::Error, from_file: &'a [FileValue]) -> Option<&'a File
     from_file
         .iter()
         .find(|value| arg.split_whitespace().next() == Some(&format!("--{}", value.long)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+    use crate::cli::Cli;
+    use crate::cli::Command;
+    use crate::cli::LogFormat;
+    use crate::cli::NodeCommand;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(text.as_bytes()).expect("written");
+        file
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        parse_from(args.iter().map(OsString::from).collect())
+    }
+
+    fn demo(cli: Cli) -> crate::cli::DemoArgs {
+        match cli.command {
+            Command::Demo(args) => args,
+            other => panic!("not a demo: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_values_fill_what_the_command_line_leaves_and_tables_apply_to_their_command() {
+        let config = file(
+            "nodes = 3\nheartbeat_ms = 70\nlog-format = \"json\"\n[demo]\ncapacity = 7\n[node]\ncapacity = 9\n",
+        );
+        let path = config.path().to_str().unwrap();
+        let cli = parse(&["flotilla", "demo", "--config", path, "--nodes", "4"]).expect("parses");
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let args = demo(cli);
+        assert_eq!(args.nodes, 4, "the command line wins");
+        assert_eq!(args.capacity, 7, "[demo] applies to demo, [node] does not");
+        assert_eq!(
+            args.common.timing.heartbeat_ms, 70,
+            "underscores name flags too"
+        );
+        assert_eq!(args.port, 8000, "what neither sets keeps its default");
+    }
+
+    #[test]
+    fn a_node_takes_its_table_and_a_node_subcommand_does_not() {
+        let config = file("[node]\nid = 4\nlisten = \"localhost:0\"\ncapacity = 9\n");
+        let path = config.path().to_str().unwrap();
+        let cli = parse(&["flotilla", "node", "--config", path]).expect("parses");
+        let Command::Node(NodeCommand::Run(args)) = cli.command else {
+            panic!("not a node");
+        };
+        assert_eq!((args.id, args.capacity), (4, 9));
+        assert_eq!(args.listen, "localhost:0");
+        let cli = parse(&["flotilla", "node", "list", "--config", path]).expect("parses");
+        assert!(matches!(cli.command, Command::Node(NodeCommand::Manage(_))));
+    }
+
+    #[test]
+    fn a_bad_file_is_an_error_naming_file_and_key() {
+        let cases = [
+            ("nodez = 3\n", "nodez"),
+            ("nodes = \"many\"\n", "nodes"),
+            ("[demo]\nlisten = \"x\"\n", "demo.listen"),
+            ("[dmeo]\nport = 1\n", "[dmeo]"),
+            ("insecure = \"yes\"\n", "insecure"),
+            ("cors-origin = 3\nnodes = [1, 2]\n", "nodes"),
+            ("port = \n", "TOML"),
+        ];
+        for (text, named) in cases {
+            let config = file(text);
+            let path = config.path().to_str().unwrap();
+            let err = parse(&["flotilla", "demo", "--config", path])
+                .map(|cli| format!("{cli:?}"))
+                .expect_err(text);
+            let message = err.to_string();
+            assert!(message.contains(named), "{text:?}: {message}");
+            assert!(
+                message.contains(path) || message.contains("TOML"),
+                "{text:?}: {message}"
+            );
+        }
+        let err = parse(&["flotilla", "demo", "--config", "/nonexistent/flotilla.toml"])
+            .map(|cli| format!("{cli:?}"))
+            .expect_err("missing file");
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn repeatable_flags_take_lists_and_switches_take_booleans() {
+        let config = file("allowed-host = [\"a.example\", \"b.example\"]\ninsecure = true\n");
+        let path = config.path().to_str().unwrap();
+        let args = demo(parse(&["flotilla", "demo", "--config", path]).expect("parses"));
+        assert_eq!(
+            args.common.security.allowed_host,
+            vec!["a.example".to_string(), "b.example".to_string()]
+        );
+        assert!(args.common.security.insecure);
+    }
+
+    #[test]
+    fn every_flag_has_its_environment_variable() {
+        let command = with_env_vars(<Cli as clap::CommandFactory>::command());
+        let demo = command.find_subcommand("demo").expect("demo");
+        let env = |long: &str| {
+            demo.get_arguments()
+                .find(|arg| arg.get_long() == Some(long))
+                .and_then(|arg| arg.get_env())
+                .map(|name| name.to_string_lossy().into_owned())
+        };
+        assert_eq!(
+            env("heartbeat-ms").as_deref(),
+            Some("FLOTILLA_HEARTBEAT_MS")
+        );
+        assert_eq!(
+            env("max-services").as_deref(),
+            Some("FLOTILLA_MAX_SERVICES")
+        );
+        assert_eq!(env("token").as_deref(), Some("FLOTILLA_TOKEN"));
+        for arg in demo.get_arguments() {
+            if arg.get_long().is_some_and(|long| long != "help") {
+                assert!(arg.get_env().is_some(), "--{:?} has none", arg.get_long());
+            }
+        }
+    }
 }
