@@ -127,10 +127,7 @@ fn running_chain(
     matches: &ArgMatches,
 ) -> Vec<(clap::Command, ArgMatches)> {
     let mut chain = vec![(command.clone(), matches.clone())];
-    loop {
-        let Some((command, matches)) = chain.last() else {
-            break;
-        };
+    while let Some((command, matches)) = chain.last() {
         let Some((name, sub_matches)) = matches.subcommand() else {
             break;
         };
