@@ -4,6 +4,8 @@
 //! Modules from top to bottom; each uses only modules below it (ARCHITECTURE.md, "Layers"):
 //!
 //! - [`run`]: `flotilla demo` and `flotilla node`; [`cli`]: their flags.
+//! - [`client`]: the client commands (`flotilla status`, `service`, `node add|remove|list`,
+//!   `link`, `cluster`), which call a running entry point's API.
 //! - [`entry`]: the demo's entry point on :8000 (the seed's `/clusters/…` API, the page).
 //! - [`registry`]: the clusters the entry point knows and the nodes it spawned.
 //! - [`server`]: a node with its HTTP server (public API and incoming Raft endpoints).
@@ -20,6 +22,7 @@ pub mod addr;
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod entry;
 pub mod links;
 pub mod node;

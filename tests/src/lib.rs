@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod browser;
+pub mod cli;
 pub mod ledger;
 pub mod node_cluster;
 pub mod process;

@@ -1,9 +1,15 @@
 //! The command line: `flotilla demo`, `flotilla node` and `flotilla certs`, with every flag
 //! explained (the security flags the first two share are in [`security`], the certificate
-//! maker's in [`certs`]).
+//! maker's in [`certs`]); the client commands that drive a running cluster (`status`,
+//! `service`, `node add|remove|list`, `link`, `cluster`), whose flags live with them in
+//! `client` (`flotilla node` is either: [`node`]); and `flotilla completions`
+//! ([`completions`]).
 
 pub mod certs;
+pub mod completions;
+pub mod config;
 pub mod limits;
+pub mod node;
 pub mod security;
 
 use std::net::IpAddr;
@@ -17,11 +23,19 @@ use clap::Subcommand;
 
 pub use certs::CertsArgs;
 pub use certs::CertsCommand;
+pub use completions::CompletionsArgs;
 pub use limits::LimitArgs;
 pub use limits::ServerLimitArgs;
+pub use node::NodeCommand;
 pub use security::Access;
 pub use security::SecurityArgs;
 
+use crate::client::EXIT_CODES;
+use crate::client::args::DEFAULT_API;
+use crate::client::cluster::ClusterArgs;
+use crate::client::link::LinkArgs;
+use crate::client::service::ServiceArgs;
+use crate::client::status::StatusArgs;
 use crate::node::DEFAULT_CAPACITY;
 use crate::node::RaftTiming;
 use crate::node::timing::DEFAULT_ELECTION_MAX_MS;
@@ -32,24 +46,68 @@ use crate::node::timing::DEFAULT_REQUEST_TIMEOUT_MS;
 
 /// Flotilla: a small container orchestrator whose cluster agrees on everything through Raft.
 #[derive(Debug, Parser)]
-#[command(name = "flotilla", version, about, long_about = None)]
+#[command(name = "flotilla", version, about, long_about = None, after_help = client_help())]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+    /// Read flag values from this TOML file (keys are flag names: `port = 8000`, `heartbeat-ms =
+    /// 50`; a `[demo]` or `[node]` table for one command). A flag given on the command line or
+    /// by its FLOTILLA_… environment variable wins over the file
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// How log lines are written to stderr: `text` for people, `json` (one object per line) for
+    /// log collectors. Levels come from RUST_LOG (e.g. RUST_LOG=debug, RUST_LOG=openraft=info)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event, per line.
+    Json,
+}
+
+/// What `flotilla --help` says after the commands: how the client commands find the API, and
+/// their exit codes.
+fn client_help() -> String {
+    format!(
+        "The client commands (status, service, node add|remove|list, link, cluster) call the API \
+         of `flotilla demo` at --api (default {DEFAULT_API}) for --cluster (default 0), with \
+         the token in FLOTILLA_TOKEN; --json prints the API's JSON instead of tables.\n\n\
+         {EXIT_CODES}"
+    )
 }
 
 /// The subcommands. Their names and flags are a contract: scripts rely on them.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process: the flags of a server are many, a client's few"
+)]
 pub enum Command {
     /// Start a demo: the API on --port and a cluster "0" of --nodes nodes on the ports after it,
     /// each node its own HTTP server speaking Raft to the others
     Demo(DemoArgs),
-    /// Run one node as its own process, to build a cluster across processes and hosts
-    Node(NodeArgs),
+    /// Run one node as its own process, to build a cluster across processes and hosts; or,
+    /// with add|remove|list, manage a cluster's nodes through the API
+    Node(NodeCommand),
     /// Make TLS certificates: a CA for a cluster, and node certificates it signs (for
     /// --tls-ca, --tls-cert and --tls-key)
     Certs(CertsArgs),
+    /// The cluster at a glance: leader, term, commit index, nodes and services
+    Status(StatusArgs),
+    /// Create, scale, delete, list and show services
+    Service(ServiceArgs),
+    /// Cut or heal the directed link between two nodes
+    Link(LinkArgs),
+    /// List the clusters the demo's entry point runs, or start another
+    Cluster(ClusterArgs),
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell
+    Completions(CompletionsArgs),
 }
 
 /// Raft timing flags, shared by both subcommands.
@@ -207,6 +265,7 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+    use crate::client::node::NodeClientCommand;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -230,6 +289,43 @@ mod tests {
             demo.common.limits.limits(),
             flotilla_core::model::Limits::default()
         );
+    }
+
+    #[test]
+    fn node_runs_a_node_with_its_flags_or_manages_nodes_with_a_subcommand() {
+        let cli = Cli::parse_from([
+            "flotilla",
+            "node",
+            "--id",
+            "3",
+            "--listen",
+            "localhost:0",
+            "--cluster",
+            "c",
+            "--cluster-secret",
+            "0123456789abcdef",
+            "--heartbeat-ms",
+            "70",
+        ]);
+        let Command::Node(NodeCommand::Run(node)) = cli.command else {
+            panic!("expected a node to run");
+        };
+        assert_eq!((node.id, node.cluster.as_str()), (3, "c"));
+        assert_eq!(node.common.timing.heartbeat_ms, 70);
+        assert!(node.common.security.cluster_secret.is_some());
+        let cli = Cli::parse_from(["flotilla", "node", "list", "--cluster", "7"]);
+        let Command::Node(NodeCommand::Manage(NodeClientCommand::List { api })) = cli.command
+        else {
+            panic!("expected node list");
+        };
+        assert_eq!(api.cluster, "7");
+        for wrong in [
+            &["flotilla", "node"][..],
+            &["flotilla", "node", "--id", "1"],
+            &["flotilla", "node", "--id", "1", "--listen", "h:1", "list"],
+        ] {
+            assert!(Cli::try_parse_from(wrong).is_err(), "{wrong:?}");
+        }
     }
 
     #[test]

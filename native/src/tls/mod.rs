@@ -71,17 +71,9 @@ impl Tls {
     /// An HTTP client builder for calling other nodes: with TLS, HTTPS only and trusting
     /// exactly the configured CA (no built-in roots: a public CA must be given as a file too).
     pub fn client_builder(&self) -> reqwest::ClientBuilder {
-        let builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false);
         match &self.material {
-            None => builder,
-            Some(material) => material
-                .roots
-                .iter()
-                .fold(builder.https_only(true), |builder, root| {
-                    builder.add_root_certificate(root.clone())
-                }),
+            None => client_builder_trusting(&[]),
+            Some(material) => client_builder_trusting(&material.roots).https_only(true),
         }
     }
 
@@ -105,6 +97,18 @@ impl Tls {
             .as_ref()
             .map(|material| TlsAcceptor::from(material.server.clone()))
     }
+}
+
+/// An HTTP client builder (rustls) that trusts exactly `roots` when it speaks HTTPS: no
+/// built-in roots, so with none it can only speak plain HTTP. Node clients get theirs from
+/// [`Tls::client_builder`]; the client commands from their own `--tls-ca`.
+pub fn client_builder_trusting(roots: &[reqwest::Certificate]) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false);
+    roots.iter().fold(builder, |builder, root| {
+        builder.add_root_certificate(root.clone())
+    })
 }
 
 #[cfg(test)]
