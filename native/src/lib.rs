@@ -25,6 +25,7 @@ pub mod cli;
 pub mod client;
 pub mod entry;
 pub mod links;
+pub mod metrics;
 pub mod node;
 pub mod registry;
 pub mod run;

@@ -23,9 +23,11 @@ use crate::tls;
 pub fn app(ctx: Arc<NodeCtx>, guard: &ApiGuard) -> Router {
     let limits = guard.limits();
     let public = guard.guard_writes(api::node::router(ctx.clone(), limits));
+    let http = ctx.telemetry.http.clone();
     guard.around(api::layers::with_common_layers(
         public.merge(api::raft::router(ctx, limits)),
         limits,
+        &http,
     ))
 }
 

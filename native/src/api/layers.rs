@@ -21,6 +21,8 @@ use tower_http::trace::TraceLayer;
 use super::error::ApiError;
 use super::limits::BodyLimit;
 use super::limits::ServerLimits;
+use crate::metrics::HttpMetrics;
+use crate::metrics::record_request;
 
 /// Longest any request may take before the server gives up with 408. Writes give up earlier,
 /// with a precise 503, after the node's request timeout.
@@ -29,12 +31,18 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
 /// Longest error text [`json_errors`] reads from an answer it rewrites.
 const MAX_ERROR_TEXT: usize = 16 * 1024;
 
-/// Middleware every server gets: JSON 404/405, JSON bodies on every other refusal, body limit,
-/// compression, a deadline and request tracing.
-pub fn with_common_layers(router: Router, limits: &ServerLimits) -> Router {
+/// Middleware every server gets: JSON 404/405, JSON bodies on every other refusal, request
+/// metrics, body limit, compression, a deadline and request tracing.
+pub fn with_common_layers(router: Router, limits: &ServerLimits, http: &HttpMetrics) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Counts and times what the routes answer; the deadline's 408s, answered further out,
+        // are not among them.
+        .layer(axum::middleware::from_fn_with_state(
+            http.clone(),
+            record_request,
+        ))
         // Innermost, so it reads error texts before compression.
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -55,11 +55,13 @@ use super::streams::StreamLimit;
 use crate::addr::same_addr;
 use crate::auth::CHALLENGE_HEADER;
 use crate::auth::SIGNATURE_HEADER;
+use crate::metrics;
 use crate::node::NodeCtx;
 use crate::node::events::summaries;
 use crate::node::propose::read_barrier;
 use crate::node::propose::submit;
 use crate::node::status;
+use crate::node::telemetry;
 use crate::transport::wire;
 use crate::transport::wire::Proposal;
 
@@ -78,6 +80,7 @@ fn routes() -> ApiRoutes<NodeApi> {
     ApiRoutes::new(node_document())
         .routes(routes!(stats))
         .routes(routes!(events))
+        .routes(routes!(metrics))
         .routes(routes!(state))
         .routes(routes!(connections, set_connections))
         .routes(routes!(connections_slash, set_connections_slash))
@@ -152,6 +155,30 @@ async fn stats(
         response.headers_mut().insert(SIGNATURE_HEADER, value);
     }
     Ok(response)
+}
+
+/// `GET /metrics`: what the node counts and measures, in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "status",
+    summary = "This node's metrics for Prometheus",
+    description = "The Prometheus text format (families prefixed `flotilla_`): Raft (term, \
+        role, leader changes, log, commit and applied indexes, replication lag per peer, apply \
+        delay, fsync latency), the state (services, placed and pending replicas, nodes up and \
+        down) and HTTP requests by method, route and status with their latency.",
+    responses((status = 200, description = "The metrics", content_type = "text/plain", body = String)),
+)]
+async fn metrics(State(ctx): State<Arc<NodeCtx>>) -> Response {
+    let telemetry = &ctx.telemetry;
+    telemetry.node.set_raft(&telemetry::raft_reading(&ctx));
+    telemetry.node.set_state(&telemetry::state_reading(&ctx));
+    prometheus_text(telemetry.registry.encode())
+}
+
+/// A `/metrics` answer: `text` in the Prometheus text format.
+pub fn prometheus_text(text: String) -> Response {
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
 }
 
 /// `GET /events`: the node's summary (`/stats` without the log) as server-sent events named

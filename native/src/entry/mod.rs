@@ -13,6 +13,7 @@ pub mod clusters;
 pub mod error;
 pub mod forward;
 pub mod live;
+pub mod metrics;
 pub mod openapi;
 pub mod parse;
 pub mod routes;

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::clusters;
 use super::live;
+use super::metrics;
 use super::openapi::entry_document;
 use super::services;
 use super::state::Entry;
@@ -33,7 +34,11 @@ pub fn router(entry: Arc<Entry>) -> Router {
         .fallback_service(files)
         .layer(axum::middleware::map_response(page_errors));
     let api = routes().with_state(entry.clone()).into_router();
-    let app = with_common_layers(entry.guard.guard_writes(api), entry.guard.limits());
+    let app = with_common_layers(
+        entry.guard.guard_writes(api),
+        entry.guard.limits(),
+        &entry.telemetry.http,
+    );
     // Unknown API paths answer JSON 404s; everything else may be a file of the page.
     entry
         .guard
@@ -58,6 +63,7 @@ fn routes() -> ApiRoutes<Arc<Entry>> {
             clusters::remove_node
         ))
         .routes(routes!(clusters::set_node_connections))
+        .routes(routes!(metrics::entry_metrics))
 }
 
 /// The page's refusals as the API's JSON errors. A file that cannot be read at a path the client

@@ -15,6 +15,7 @@ use super::forward::leader_of;
 use crate::api::ApiError;
 use crate::api::guard::ApiGuard;
 use crate::api::streams::StreamLimit;
+use crate::metrics::ServerTelemetry;
 use crate::registry::Registry;
 
 /// How much longer than a node's own request timeout a relayed request may take: the node
@@ -37,6 +38,8 @@ pub struct Entry {
     closing: CancellationToken,
     /// The cluster event streams open now, and how many may be.
     pub event_streams: StreamLimit,
+    /// What the entry point counts and measures, for its `/metrics`.
+    pub telemetry: ServerTelemetry,
 }
 
 impl Entry {
@@ -60,6 +63,7 @@ impl Entry {
             guard,
             closing: CancellationToken::new(),
             event_streams,
+            telemetry: ServerTelemetry::new(),
         }
     }
 

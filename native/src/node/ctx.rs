@@ -10,6 +10,7 @@ use openraft_rt::WatchReceiver;
 use tokio_util::sync::CancellationToken;
 
 use crate::links::Links;
+use crate::metrics::NodeTelemetry;
 use crate::store::DiskLogStore;
 use crate::store::DurableStateMachine;
 use crate::transport::PeerClient;
@@ -52,6 +53,8 @@ pub struct NodeCtx {
     /// Joins and leaves this node carries out as leader go one at a time, each deciding on the
     /// membership the previous one left.
     pub membership_changes: tokio::sync::Mutex<()>,
+    /// What the node counts and measures, for `/metrics`.
+    pub telemetry: NodeTelemetry,
     /// Cancelled when the node is asked to stop.
     pub(super) stop: CancellationToken,
 }

@@ -10,6 +10,7 @@ mod ctx;
 pub mod events;
 pub mod propose;
 pub mod status;
+pub mod telemetry;
 pub mod timing;
 
 pub use config::DEFAULT_CAPACITY;
@@ -34,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::PeerAuth;
 use crate::links::Links;
+use crate::metrics::NodeTelemetry;
 use crate::transport::PeerClient;
 use crate::transport::network::HttpNetwork;
 use crate::types::NativeRaft;
@@ -92,6 +94,7 @@ impl Node {
                 .map_err(|err| NodeError::Raft(err.to_string()))?;
         }
 
+        let telemetry = NodeTelemetry::new();
         let ctx = Arc::new(NodeCtx {
             id: config.id,
             name: config.name,
@@ -107,8 +110,10 @@ impl Node {
             limits: config.limits,
             leader_queue: tokio::sync::Mutex::new(()),
             membership_changes: tokio::sync::Mutex::new(()),
+            telemetry: telemetry.clone(),
             stop: CancellationToken::new(),
         });
+        tokio::spawn(telemetry::watch_raft(ctx.raft.clone(), telemetry.node));
         let liveness = tokio::spawn(flotilla_core::raft::watch_liveness(
             ctx.raft.clone(),
             ctx.state_machine.core().clone(),
