@@ -53,6 +53,7 @@ use crate::auth::CHALLENGE_HEADER;
 use crate::auth::SIGNATURE_HEADER;
 use crate::node::NodeCtx;
 use crate::node::events::summaries;
+use crate::node::propose::known_leader;
 use crate::node::propose::read_barrier;
 use crate::node::propose::submit;
 use crate::node::status;
@@ -76,7 +77,25 @@ pub fn router(ctx: Arc<NodeCtx>, limits: &ServerLimits) -> Router {
         .route("/services/{id}", get(service).delete(delete_service))
         .route("/services/{id}/scale", post(scale_service))
         .route("/nodes", get(nodes).post(add_node).delete(remove_node))
+        .layer(axum::middleware::map_response_with_state(
+            ctx.clone(),
+            name_the_leader,
+        ))
         .with_state(ctx)
+}
+
+/// Header in which every answer of the public API names the leader this node knows
+/// (`host:port`), so a client that reached a follower learns where to send its next write.
+pub const LEADER_HEADER: &str = "x-flotilla-leader";
+
+/// Adds [`LEADER_HEADER`] to an answer, when this node knows a leader.
+async fn name_the_leader(State(ctx): State<Arc<NodeCtx>>, mut response: Response) -> Response {
+    if let Some(leader) = known_leader(&ctx)
+        && let Ok(value) = HeaderValue::from_str(&leader.addr)
+    {
+        response.headers_mut().insert(LEADER_HEADER, value);
+    }
+    response
 }
 
 /// Query of `GET /stats`: which page of the log to include.

@@ -5,12 +5,14 @@
 //!
 //! - [`routes`]: the router; [`views`], [`services`], [`clusters`] and [`live`]: its handlers
 //!   (reads, service writes, cluster management, the merged event stream).
-//! - [`state`]: the shared [`Entry`]; [`forward`]: the client it reaches nodes with.
+//! - [`state`]: the shared [`Entry`]; [`forward`]: the client it reaches nodes with;
+//!   [`leaders`]: the leader it last heard of per cluster, where writes go first.
 //! - [`parse`]: `POST /clusters` bodies; [`error`]: the registry's errors as HTTP answers.
 
 pub mod clusters;
 pub mod error;
 pub mod forward;
+pub mod leaders;
 pub mod live;
 pub mod parse;
 pub mod routes;
