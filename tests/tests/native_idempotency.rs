@@ -262,4 +262,69 @@ fn a_retried_join_or_leave_gets_the_first_answer() {
         reused["error"].as_str().unwrap().contains("leave-extra"),
         "{reused}"
     );
+#[test]
+fn the_entry_point_follows_a_new_leader_and_applies_each_write_once() {
+    let demo = Demo::start();
+    // A first write teaches the entry point who leads.
+    let (status, first) = post_keyed(&demo.api(), "/clusters/0/service", &web(1), "before");
+    assert_eq!(status, 201, "{first}");
+    let old = demo.leader();
+    let others: Vec<String> = demo
+        .nodes
+        .iter()
+        .filter(|node| **node != old)
+        .cloned()
+        .collect();
+    let (_, stats) = get(&old, "/stats");
+    let old_term = stats["term"].as_u64().unwrap();
+
+    // Cut the leader off both ways: the other two elect a new one, while the old one, still
+    // up, still believes it leads and cannot commit anything.
+    let cut: Value = others
+        .iter()
+        .map(|other| (other.clone(), json!(0)))
+        .collect();
+    assert_eq!(post(&old, "/connections", &cut).0, 200);
+    for other in &others {
+        assert_eq!(
+            post(other, "/connections", &json!({ old.clone(): 0 })).0,
+            200
+        );
+    }
+    wait_for(Duration::from_secs(20), "a new leader", || {
+        others.iter().find_map(|other| {
+            let (_, stats) = get(other, "/stats");
+            (stats["role"] == "leader" && stats["term"].as_u64()? > old_term).then_some(())
+        })
+    });
+
+    // The entry point's next write reaches the new leader, however stale its hint was; its
+    // retry, after the old leader rejoined, is answered the same and applied once.
+    let (status, after) = post_keyed(&demo.api(), "/clusters/0/service", &web(2), "after");
+    assert_eq!(status, 201, "{after}\n{}", demo.proc.log());
+    let heal: Value = others
+        .iter()
+        .map(|other| (other.clone(), json!(1)))
+        .collect();
+    assert_eq!(post(&old, "/connections", &heal).0, 200);
+    for other in &others {
+        assert_eq!(
+            post(other, "/connections", &json!({ old.clone(): 1 })).0,
+            200
+        );
+    }
+    let (status, again) = post_keyed(&demo.api(), "/clusters/0/service", &web(2), "after");
+    assert_eq!((status, &again), (201, &after));
+    // And writes keep going to whoever leads now, each applied once.
+    let (status, _) = post_keyed(&demo.api(), "/clusters/0/service", &web(3), "later");
+    assert_eq!(status, 201);
+    let (status, state) = get(&demo.api(), "/clusters/0/state");
+    assert_eq!(status, 200, "{state}");
+    let replicas: Vec<u64> = state["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|service| service["replicas"].as_u64().unwrap())
+        .collect();
+    assert_eq!(replicas, vec![1, 2, 3], "{state}");
 }

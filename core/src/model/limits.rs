@@ -169,11 +169,7 @@ impl Limits {
 
 /// Replicas requested across all services of `state`.
 fn requested(state: &ClusterState) -> u64 {
-    state
-        .services()
-        .values()
-        .map(|s| u64::from(s.replicas))
-        .sum()
+    state.requested_replicas()
 }
 
 fn check(limit: Limit, allowed: u64, asked: u64) -> Result<(), LimitError> {

@@ -118,6 +118,12 @@ fn check_invariants(state: &ClusterState) -> Result<(), TestCaseError> {
         pending += u64::from(service.pending);
     }
     prop_assert_eq!(state.total_pending(), pending);
+    let requested: u64 = state
+        .services()
+        .values()
+        .map(|s| u64::from(s.replicas))
+        .sum();
+    prop_assert_eq!(state.requested_replicas(), requested);
     for view in state.node_views() {
         prop_assert_eq!(Some(view.load), loads.get(&view.id).copied());
         prop_assert!(view.load <= view.capacity, "node {} over capacity", view.id);

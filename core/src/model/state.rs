@@ -54,6 +54,10 @@ pub struct ClusterState {
     /// Services with `pending > 0`, so placing pending work skips the rest. Derived.
     #[serde(skip)]
     waiting: BTreeSet<ServiceId>,
+    /// Replicas requested over all services (the sum of their `replicas`), so a limit check
+    /// does not add them up on every write. Derived.
+    #[serde(skip)]
+    requested: u64,
 }
 
 impl Default for ClusterState {
@@ -66,6 +70,7 @@ impl Default for ClusterState {
             recent: RecentWrites::default(),
             loads: BTreeMap::new(),
             waiting: BTreeSet::new(),
+            requested: 0,
         }
     }
 }
@@ -138,6 +143,7 @@ impl TryFrom<Snapshot> for ClusterState {
                 ));
             }
         }
+        let requested = s.services.values().map(|s| u64::from(s.replicas)).sum();
         Ok(ClusterState {
             nodes: s.nodes,
             services: s.services,
@@ -145,6 +151,7 @@ impl TryFrom<Snapshot> for ClusterState {
             recent: s.recent,
             loads,
             waiting,
+            requested,
         })
     }
 }
@@ -248,6 +255,11 @@ impl ClusterState {
         self.services.values().map(ServiceView::from)
     }
 
+    /// Replicas requested over all services (placed or pending).
+    pub fn requested_replicas(&self) -> u64 {
+        self.requested
+    }
+
     /// Replicas waiting for capacity, over all services: non-zero means the cluster is full.
     pub fn total_pending(&self) -> u64 {
         self.waiting
@@ -278,6 +290,7 @@ impl ClusterState {
                 },
             );
             self.waiting.insert(id);
+            self.requested += u64::from(spec.replicas);
         }
         self.next_service_id = end;
         self.place_pending();
@@ -317,6 +330,7 @@ impl ClusterState {
                 }
             }
         }
+        self.requested = self.requested - u64::from(service.replicas) + u64::from(replicas);
         service.replicas = replicas;
         if service.pending > 0 {
             self.waiting.insert(id);
@@ -340,6 +354,7 @@ impl ClusterState {
             }
         }
         self.waiting.remove(&id);
+        self.requested -= u64::from(service.replicas);
         self.place_pending();
         Ok(Outcome::ServiceDeleted { id })
     }

@@ -223,19 +223,29 @@ impl<C: FlotillaConfig> RaftSnapshotBuilder<C> for StateMachineStore<C> {
     type SnapshotData = Cursor<Vec<u8>>;
 
     async fn build_snapshot(&mut self) -> Result<SnapshotOf<C, Cursor<Vec<u8>>>, io::Error> {
-        let mut inner = self.lock();
-        let data = serde_json::to_vec(&SnapshotBody {
-            state: inner.state.clone(),
-        })
-        .map_err(io::Error::other)?;
-        let meta = SnapshotMetaOf::<C> {
-            last_log_id: inner.last_applied,
-            last_membership: inner.membership.clone(),
+        // Copied under the lock, encoded outside it: applying entries (and every read of the
+        // state) waits only for the copy, not for the encoding.
+        let (state, meta) = {
+            let inner = self.lock();
+            let meta = SnapshotMetaOf::<C> {
+                last_log_id: inner.last_applied,
+                last_membership: inner.membership.clone(),
+            };
+            (inner.state.clone(), meta)
         };
-        inner.snapshot = Some(StoredSnapshot {
-            meta: meta.clone(),
-            data: data.clone(),
-        });
+        let data = serde_json::to_vec(&SnapshotBody { state }).map_err(io::Error::other)?;
+        let mut inner = self.lock();
+        // A snapshot installed meanwhile may be newer: it stays.
+        let newer_kept = inner
+            .snapshot
+            .as_ref()
+            .is_some_and(|kept| kept.meta.last_log_id > meta.last_log_id);
+        if !newer_kept {
+            inner.snapshot = Some(StoredSnapshot {
+                meta: meta.clone(),
+                data: data.clone(),
+            });
+        }
         inner.snapshots_built += 1;
         Ok(SnapshotOf::<C, Cursor<Vec<u8>>> {
             meta,

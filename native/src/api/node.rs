@@ -58,6 +58,7 @@ use crate::auth::SIGNATURE_HEADER;
 use crate::metrics;
 use crate::node::NodeCtx;
 use crate::node::events::summaries;
+use crate::node::propose::known_leader;
 use crate::node::propose::read_barrier;
 use crate::node::propose::submit;
 use crate::node::status;
@@ -69,10 +70,14 @@ use crate::transport::wire::Proposal;
 pub fn router(ctx: Arc<NodeCtx>, limits: &ServerLimits) -> Router {
     routes()
         .with_state(NodeApi {
-            ctx,
+            ctx: ctx.clone(),
             streams: StreamLimit::new(limits.max_event_streams),
         })
         .into_router()
+        .layer(axum::middleware::map_response_with_state(
+            ctx,
+            name_the_leader,
+        ))
 }
 
 /// The node's public routes and their document, before they get their state.
@@ -108,6 +113,20 @@ impl FromRef<NodeApi> for StreamLimit {
     fn from_ref(api: &NodeApi) -> Self {
         api.streams.clone()
     }
+}
+
+/// Header in which every answer of the public API names the leader this node knows
+/// (`host:port`), so a client that reached a follower learns where to send its next write.
+pub const LEADER_HEADER: &str = "x-flotilla-leader";
+
+/// Adds [`LEADER_HEADER`] to an answer, when this node knows a leader.
+async fn name_the_leader(State(ctx): State<Arc<NodeCtx>>, mut response: Response) -> Response {
+    if let Some(leader) = known_leader(&ctx)
+        && let Ok(value) = HeaderValue::from_str(&leader.addr)
+    {
+        response.headers_mut().insert(LEADER_HEADER, value);
+    }
+    response
 }
 
 /// Query of `GET /stats`: which page of the log to include.

@@ -279,7 +279,10 @@ mod tests {
             panic!("expected demo");
         };
         assert_eq!((demo.nodes, demo.port, demo.capacity), (5, 8000, 100));
-        assert_eq!(demo.common.timing.timing(), RaftTiming::default());
+        assert_eq!(
+            demo.common.timing.timing(),
+            crate::node::timing::NODE_TIMING
+        );
         assert_eq!(
             demo.common.timing.request_timeout(),
             Duration::from_secs(10)

@@ -23,6 +23,7 @@ use flotilla_core::raft::status;
 
 use crate::api::ApiError;
 use crate::api::idempotency::IDEMPOTENCY_KEY;
+use crate::api::node::LEADER_HEADER;
 use crate::auth::ApiToken;
 use crate::auth::CHALLENGE_HEADER;
 use crate::auth::ClusterSecret;
@@ -48,6 +49,23 @@ pub struct ClaimedLeader {
     pub term: u64,
     /// Its Raft id.
     pub id: u64,
+}
+
+/// What a node answered: its status, its JSON body and the leader it named, if any.
+struct NodeAnswer {
+    status: StatusCode,
+    value: Value,
+    leader: Option<String>,
+}
+
+/// The answer a relay got, as the entry point passes it on, and the leader (`host:port`) the
+/// answering node named in it ([`LEADER_HEADER`]), if it knew one.
+#[derive(Debug)]
+pub struct Relayed {
+    /// The node's answer.
+    pub response: Response,
+    /// The leader it named.
+    pub leader: Option<String>,
 }
 
 /// One request to a node's public API, as the entry point sends (and re-sends) it.
@@ -119,6 +137,18 @@ impl NodeClient {
         call: &NodeRequest<'_>,
         timeout: Duration,
     ) -> Result<(StatusCode, Value), String> {
+        self.ask(addr, call, timeout)
+            .await
+            .map(|answer| (answer.status, answer.value))
+    }
+
+    /// [`NodeClient::call`], with the leader the node named in its answer.
+    async fn ask(
+        &self,
+        addr: &str,
+        call: &NodeRequest<'_>,
+        timeout: Duration,
+    ) -> Result<NodeAnswer, String> {
         let mut request = self
             .http
             .request(call.method.clone(), self.tls.url(addr, call.path))
@@ -137,27 +167,42 @@ impl NodeClient {
         let response = request.send().await.map_err(|err| err.to_string())?;
         let status =
             StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let leader = response
+            .headers()
+            .get(LEADER_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
         let value = response
             .json::<Value>()
             .await
             .map_err(|err| format!("{addr} answered with something that is not JSON: {err}"))?;
-        Ok((status, value))
+        Ok(NodeAnswer {
+            status,
+            value,
+            leader,
+        })
     }
 
     /// Sends a request to the nodes at `addrs` (of cluster `cluster`) in turn until one
-    /// answers, and returns its answer as is. Every attempt is the same request, request id
-    /// included, so a write a silent node did apply is not applied again by the next.
+    /// answers, and returns its answer as is, with the leader that node named. Every attempt is
+    /// the same request, request id included, so a write a silent node did apply is not applied
+    /// again by the next.
     pub async fn relay(
         &self,
         cluster: &str,
         addrs: Vec<String>,
         call: &NodeRequest<'_>,
         timeout: Duration,
-    ) -> Result<Response, ApiError> {
+    ) -> Result<Relayed, ApiError> {
         let mut problems = Vec::new();
         for addr in addrs {
-            match self.call(&addr, call, timeout).await {
-                Ok((status, value)) => return Ok((status, Json(value)).into_response()),
+            match self.ask(&addr, call, timeout).await {
+                Ok(answer) => {
+                    return Ok(Relayed {
+                        response: (answer.status, Json(answer.value)).into_response(),
+                        leader: answer.leader,
+                    });
+                }
                 Err(problem) => problems.push(format!("{addr}: {problem}")),
             }
         }
@@ -319,7 +364,8 @@ mod tests {
         let response = NodeClient::new(None, None, &Tls::off())
             .relay("0", vec![lost, live], &call, Duration::from_secs(5))
             .await
-            .expect("the second node answers");
+            .expect("the second node answers")
+            .response;
         let bytes = axum::body::to_bytes(response.into_body(), 1024)
             .await
             .expect("body");

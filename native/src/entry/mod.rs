@@ -5,13 +5,15 @@
 //!
 //! - [`routes`]: the router; [`views`], [`services`], [`clusters`] and [`live`]: its handlers
 //!   (reads, service writes, cluster management, the merged event stream).
-//! - [`state`]: the shared [`Entry`]; [`forward`]: the client it reaches nodes with.
+//! - [`state`]: the shared [`Entry`]; [`forward`]: the client it reaches nodes with;
+//!   [`leaders`]: the leader it last heard of per cluster, where writes go first.
 //! - [`parse`]: `POST /clusters` bodies; [`error`]: the registry's errors as HTTP answers.
 //! - [`openapi`]: what the entry point's OpenAPI document (`/openapi.json`) says of itself.
 
 pub mod clusters;
 pub mod error;
 pub mod forward;
+pub mod leaders;
 pub mod live;
 pub mod metrics;
 pub mod openapi;

@@ -5,13 +5,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use axum::response::Response;
 use tokio_util::sync::CancellationToken;
 
 use super::forward::AddressedStats;
 use super::forward::NodeClient;
 use super::forward::NodeRequest;
+use super::forward::Relayed;
 use super::forward::leader_of;
+use super::leaders::LeaderCache;
+use crate::addr::same_addr;
 use crate::api::ApiError;
 use crate::api::guard::ApiGuard;
 use crate::api::streams::StreamLimit;
@@ -40,6 +44,8 @@ pub struct Entry {
     pub event_streams: StreamLimit,
     /// What the entry point counts and measures, for its `/metrics`.
     pub telemetry: ServerTelemetry,
+    /// Each cluster's leader as last heard of, where writes go first.
+    pub leaders: LeaderCache,
 }
 
 impl Entry {
@@ -64,6 +70,7 @@ impl Entry {
             closing: CancellationToken::new(),
             event_streams,
             telemetry: ServerTelemetry::new(),
+            leaders: LeaderCache::default(),
         }
     }
 
@@ -101,7 +108,19 @@ impl Entry {
         preferred: Option<String>,
         call: &NodeRequest<'_>,
     ) -> Result<Response, ApiError> {
-        let mut addrs = self.registry.addrs(cluster).await?;
+        let addrs = self.registry.addrs(cluster).await?;
+        self.relay_among(cluster, addrs, preferred, call)
+            .await
+            .map(|relayed| relayed.response)
+    }
+
+    async fn relay_among(
+        &self,
+        cluster: &str,
+        mut addrs: Vec<String>,
+        preferred: Option<String>,
+        call: &NodeRequest<'_>,
+    ) -> Result<Relayed, ApiError> {
         if let Some(preferred) = preferred {
             addrs.retain(|addr| *addr != preferred);
             addrs.insert(0, preferred);
@@ -111,12 +130,58 @@ impl Entry {
     }
 
     /// Relays to `cluster`'s leader if one is known, else to whichever node answers.
+    ///
+    /// The leader comes from the cache ([`LeaderCache`]) when it holds one, else from every
+    /// node's stats. Each answer's named leader, if it is one of the cluster's nodes, becomes
+    /// the next hint; a relay that names none, fails or is answered with a 5xx empties it. A
+    /// cached leader that answers 503 (cut off from its majority, say, while the others elected
+    /// another) is not trusted further: the request goes once more, the same request with the
+    /// same request id, to the leader every node's stats name, if that is another node. A write
+    /// the first one did commit is then answered, not applied again.
     pub async fn relay_to_leader(
         &self,
         cluster: &str,
         call: &NodeRequest<'_>,
     ) -> Result<Response, ApiError> {
-        let hint = self.leader_hint(cluster).await;
-        self.relay(cluster, hint, call).await
+        let addrs = self.registry.addrs(cluster).await?;
+        let cached = self
+            .leaders
+            .get(cluster)
+            .filter(|cached| addrs.contains(cached));
+        let from_cache = cached.is_some();
+        let hint = match cached {
+            Some(cached) => Some(cached),
+            None => self.leader_hint(cluster).await,
+        };
+        let mut relayed = self
+            .relay_among(cluster, addrs.clone(), hint.clone(), call)
+            .await;
+        let unavailable = relayed
+            .as_ref()
+            .is_ok_and(|relayed| relayed.response.status() == StatusCode::SERVICE_UNAVAILABLE);
+        if from_cache && unavailable {
+            self.leaders.forget(cluster);
+            let fresh = self.leader_hint(cluster).await;
+            if fresh.is_some() && fresh != hint {
+                relayed = self.relay_among(cluster, addrs.clone(), fresh, call).await;
+            }
+        }
+        self.learn_leader(cluster, &addrs, relayed.as_ref().ok());
+        relayed.map(|relayed| relayed.response)
+    }
+
+    /// Keeps the leader `relayed` named as `cluster`'s, if it is one of `addrs` and the answer
+    /// is not a server error; forgets the cluster's leader otherwise.
+    fn learn_leader(&self, cluster: &str, addrs: &[String], relayed: Option<&Relayed>) {
+        let named = relayed
+            // A node that could not serve (no quorum, no leader in time) may name a leader that
+            // cannot commit: the next request asks every node.
+            .filter(|relayed| !relayed.response.status().is_server_error())
+            .and_then(|relayed| relayed.leader.as_ref())
+            .and_then(|named| addrs.iter().find(|addr| same_addr(addr, named)));
+        match named {
+            Some(leader) => self.leaders.set(cluster, leader),
+            None => self.leaders.forget(cluster),
+        }
     }
 }

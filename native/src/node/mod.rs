@@ -3,8 +3,10 @@
 //! servers.
 //!
 //! [`Node::start`] opens the node's storage and starts openraft on tokio; [`propose`] gets a
-//! change committed by the leader; [`status`] and [`events`] say what the node knows.
+//! change committed by the leader; [`status`] and [`events`] say what the node knows;
+//! `compaction` asks for a snapshot when one is due.
 
+mod compaction;
 mod config;
 mod ctx;
 pub mod events;
@@ -22,7 +24,8 @@ pub use ctx::NodeCtx;
 pub use ctx::StateMachine;
 pub use timing::RaftTiming;
 
-/// A snapshot is built (and the log compacted) every this many applied entries.
+/// A snapshot is built (and the log compacted) every this many applied entries at least, and
+/// every as many as the state has services and nodes once that is more ([`compaction`]).
 const SNAPSHOT_EVERY: u64 = 1000;
 /// Entries a snapshot covers that stay in the log, so a follower slightly behind catches up
 /// from the log rather than from a whole snapshot.
@@ -47,13 +50,15 @@ pub struct Node {
     ctx: Arc<NodeCtx>,
     /// The leader's failure detector (idle while this node follows).
     liveness: JoinHandle<()>,
+    /// What asks for snapshots when they are due.
+    compaction: JoinHandle<()>,
     fresh: bool,
 }
 
 impl Node {
     /// Opens storage and starts Raft (and, as a founder with empty storage, the cluster).
     pub async fn start(config: NodeConfig) -> Result<Node, NodeError> {
-        let raft_config = config
+        let mut raft_config = config
             .timing
             .raft_config(RaftOptions {
                 cluster_name: config.cluster.clone(),
@@ -63,6 +68,11 @@ impl Node {
                 logs_kept_after_snapshot: LOGS_KEPT_AFTER_SNAPSHOT,
             })
             .map_err(|err| NodeError::Timing(err.to_string()))?;
+        // The log store's `append` returns once the entries are queued for the disk: send them
+        // to the followers then, so their fsyncs run alongside this node's own.
+        raft_config.broadcast_submitted_on_append = Some(true);
+        // Snapshots are asked for when due (`compaction`), not every fixed number of entries.
+        raft_config.snapshot_policy = openraft::SnapshotPolicy::Never;
 
         let (log, state_machine) =
             crate::store::open::<NativeTypes>(&config.data_dir).map_err(|err| {
@@ -119,9 +129,11 @@ impl Node {
             ctx.state_machine.core().clone(),
             config.timing.liveness(),
         ));
+        let compaction = tokio::spawn(compaction::compact_when_due(ctx.clone(), SNAPSHOT_EVERY));
         Ok(Node {
             ctx,
             liveness,
+            compaction,
             fresh,
         })
     }
@@ -145,6 +157,7 @@ impl Node {
     pub async fn shutdown(self) {
         self.ctx.request_stop();
         self.liveness.abort();
+        self.compaction.abort();
         if let Err(err) = self.ctx.raft.shutdown().await {
             tracing::warn!(%err, id = self.ctx.id, "raft did not stop cleanly");
         }

@@ -175,7 +175,19 @@ async fn to_leader(ctx: &NodeCtx, proposal: Proposal) -> Result<Done, ProposeErr
         if Instant::now() + RETRY_PAUSE >= deadline {
             return Err(timed_out(ctx, &last_problem));
         }
-        tokio::time::sleep(RETRY_PAUSE).await;
+        pause_until_another_leader(ctx, &leader, Instant::now() + RETRY_PAUSE).await;
+    }
+}
+
+/// Waits until this node knows a leader other than `tried` (or none), or until `until`: a write
+/// that found the leader gone goes to the next one as soon as it is known.
+async fn pause_until_another_leader(ctx: &NodeCtx, tried: &KnownLeader, until: Instant) {
+    let mut metrics = ctx.raft.metrics();
+    while known_leader(ctx).as_ref() == Some(tried) {
+        match tokio::time::timeout_at(until, metrics.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return,
+        }
     }
 }
 

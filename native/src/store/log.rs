@@ -1,20 +1,30 @@
 //! [`DiskLogStore`]: the Raft log, vote and committed log id in a redb database.
 //!
-//! Every write (append, truncate, purge, vote) is one redb write transaction committed with
-//! [`redb::Durability::Immediate`]: when it returns, the data is on disk (fsync'd), and a crash
-//! at any point leaves either the whole transaction or none of it. Writes run on tokio's blocking
-//! pool. A small in-memory copy of the vote and the log bounds makes the observers' reads
-//! (`vote`, `last_index`, `purged_index`) free; only this store writes the database, so the copy
-//! is always the database's value.
+//! Every write (append, truncate, purge, vote, committed log id) goes, in order, to the store's
+//! one writer thread ([`writer`](self::Writer)), which commits whatever is waiting as one redb
+//! write transaction: many appends made while the previous transaction was being fsync'd share
+//! one fsync (group commit). A transaction holding an append, truncation, purge or vote is
+//! committed with [`redb::Durability::Immediate`] — on disk (fsync'd) when it returns — and a
+//! crash at any point leaves either the whole transaction or none of it. Only then does openraft
+//! hear that the entries are flushed (its [`IOFlushed`] callback), so nothing is acknowledged
+//! that is not on disk; truncations, purges and votes return only then too.
+//!
+//! `append` itself returns at once, so openraft sends the entries to the followers while they
+//! are being written here; until their transaction commits, the entries are kept in memory
+//! (`pending`) and reads see them from there. A small in-memory copy of the vote and the log
+//! bounds makes the observers' reads (`vote`, `last_index`, `purged_index`) free.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::io;
 use std::marker::PhantomData;
+use std::ops::Bound;
 use std::ops::RangeBounds;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::MutexGuard;
+use std::sync::mpsc;
 
 use flotilla_core::raft::FlotillaConfig;
 use flotilla_core::raft::LogEntryView;
@@ -33,7 +43,6 @@ use redb::ReadableTable;
 use redb::TableDefinition;
 use redb::WriteTransaction;
 
-use super::blocking::blocking;
 use super::error::StoreError;
 
 /// The database file in the data directory.
@@ -66,20 +75,78 @@ impl<C: FlotillaConfig> Clone for DiskLogStore<C> {
     }
 }
 
+/// What the store's handles share: the database and its in-memory copy, and the queue to the
+/// writer thread. Dropping it (the last handle) lets the writer finish what is queued and waits
+/// for it, so the database is closed when the store is gone.
 struct Shared<C: FlotillaConfig> {
+    inner: Arc<Inner<C>>,
+    queue: Mutex<Option<mpsc::Sender<Op<C>>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// The database and its in-memory copy.
+struct Inner<C: FlotillaConfig> {
     db: Database,
     cache: Mutex<Cache<C>>,
     _config: PhantomData<fn() -> C>,
 }
 
-/// What the database holds, kept in memory for cheap reads.
+/// What the database holds (or, for `pending`, is about to), kept in memory for cheap reads.
 struct Cache<C: FlotillaConfig> {
     vote: Option<VoteOf<C>>,
     committed: Option<LogIdOf<C>>,
     last_purged: Option<LogIdOf<C>>,
-    /// Log id of the last entry present (not counting purged ones).
+    /// Log id of the last entry present (not counting purged ones), appended entries waiting
+    /// for their transaction included.
     last_entry: Option<LogIdOf<C>>,
+    /// Entries appended whose transaction has not committed yet, by index, each with the number
+    /// of the append that made it (so a commit removes only its own).
+    pending: BTreeMap<u64, (u64, C::Entry)>,
+    /// Number of the next append.
+    next_append: u64,
 }
+
+/// One write for the writer thread: what to do in the transaction, whether it must reach the
+/// disk before it counts as done, what to update in memory once committed, and whom to tell.
+struct Op<C: FlotillaConfig> {
+    work: Work<C>,
+    durable: bool,
+    done: Done<C>,
+}
+
+/// What a write does in its transaction; it returns what to change in memory once committed.
+type Work<C> = Box<dyn FnOnce(&WriteTransaction) -> Result<Update<C>, StoreError> + Send>;
+/// A change of the in-memory copy, made once the transaction committed.
+type Update<C> = Box<dyn FnOnce(&mut Cache<C>) + Send>;
+
+/// Whom to tell that a write is done.
+enum Done<C: FlotillaConfig> {
+    /// openraft's callback for appended entries.
+    Flushed(IOFlushed<C>),
+    /// A caller waiting for the result.
+    Reply(tokio::sync::oneshot::Sender<Result<(), io::Error>>),
+    /// Nobody: a failure is logged.
+    Nobody,
+}
+
+impl<C: FlotillaConfig> Done<C> {
+    fn tell(self, result: Result<(), io::Error>) {
+        match self {
+            Done::Flushed(callback) => callback.io_completed(result),
+            Done::Reply(reply) => {
+                let _ = reply.send(result);
+            }
+            Done::Nobody => {
+                if let Err(err) = result {
+                    tracing::error!(%err, "a log store write failed");
+                }
+            }
+        }
+    }
+}
+
+/// Most writes the writer commits in one transaction.
+const MAX_BATCH: usize = 4096;
 
 impl<C: FlotillaConfig> DiskLogStore<C> {
     /// Opens the log store in `dir` (creating the directory and the database if needed) and
@@ -165,35 +232,72 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
                 committed: read_meta(&meta, KEY_COMMITTED)?,
                 last_purged: read_meta(&meta, KEY_PURGED)?,
                 last_entry: last_entry_id::<C>(&log)?,
+                pending: BTreeMap::new(),
+                next_append: 0,
             })
         };
         let cache = read_back().map_err(|err| in_file(&path, err))?;
         drop((meta, log, txn));
+        let inner = Arc::new(Inner {
+            db,
+            cache: Mutex::new(cache),
+            _config: PhantomData,
+        });
+        let (queue, ops) = mpsc::channel();
+        let writer = {
+            let inner = Arc::clone(&inner);
+            std::thread::Builder::new()
+                .name("flotilla-log-writer".to_string())
+                .spawn(move || write_loop(&inner, &ops))?
+        };
         Ok(DiskLogStore {
             shared: Arc::new(Shared {
-                db,
-                cache: Mutex::new(cache),
-                _config: PhantomData,
+                inner,
+                queue: Mutex::new(Some(queue)),
+                writer: Mutex::new(Some(writer)),
             }),
         })
     }
 
     fn cache(&self) -> MutexGuard<'_, Cache<C>> {
-        self.shared.cache()
+        self.shared.inner.cache()
     }
 
     /// The entries still in the log with index in `range` (purged ones are gone), as observers
     /// see them. Reads the disk: callers page with bounded ranges.
     pub fn entries(&self, range: impl RangeBounds<u64>) -> Result<Vec<LogEntryView>, StoreError> {
-        let txn = self.shared.db.begin_read()?;
+        Ok(self
+            .read_entries(range)?
+            .iter()
+            .map(LogEntryView::of)
+            .collect())
+    }
+
+    /// The entries with index in `range`: those on disk, and in their place or after them those
+    /// appended but not committed yet.
+    fn read_entries(&self, range: impl RangeBounds<u64>) -> Result<Vec<C::Entry>, StoreError> {
+        let bounds: (Bound<u64>, Bound<u64>) =
+            (range.start_bound().cloned(), range.end_bound().cloned());
+        // The waiting entries before the disk: one whose transaction commits in between is then
+        // in both (the same entry), never in neither.
+        let pending: Vec<(u64, C::Entry)> = self
+            .cache()
+            .pending
+            .range(bounds)
+            .map(|(index, (_, entry))| (*index, entry.clone()))
+            .collect();
+        let txn = self.shared.inner.db.begin_read()?;
         let log = txn.open_table(LOG)?;
-        let mut views = Vec::new();
-        for item in log.range::<u64>(range)? {
+        let mut entries = BTreeMap::new();
+        for item in log.range::<u64>(bounds)? {
             let (index, bytes) = item?;
-            let entry: C::Entry = decode_entry::<C>(index.value(), bytes.value())?;
-            views.push(LogEntryView::of(&entry));
+            entries.insert(
+                index.value(),
+                decode_entry::<C>(index.value(), bytes.value())?,
+            );
         }
-        Ok(views)
+        entries.extend(pending);
+        Ok(entries.into_values().collect())
     }
 
     /// Index of the last entry, counting purged ones (0 for an empty log).
@@ -235,31 +339,125 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
         self.cache().committed
     }
 
-    /// Runs one durable write transaction on the blocking pool, then updates the in-memory copy
-    /// with what `write` returned — only once the transaction is on disk.
-    async fn write<T, W, U>(&self, write: W, update: U) -> Result<(), io::Error>
+    /// Queues one write for the writer thread.
+    fn submit(&self, op: Op<C>) -> Result<(), io::Error> {
+        let queue = self
+            .shared
+            .queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match queue.as_ref().map(|queue| queue.send(op)) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(mpsc::SendError(op))) => {
+                let stopped = || io::Error::other("the log store's writer has stopped");
+                op.done.tell(Err(stopped()));
+                Err(stopped())
+            }
+            None => Err(io::Error::other("the log store is closed")),
+        }
+    }
+
+    /// Runs `work` in a durable transaction of the writer thread (after every write queued
+    /// before it) and returns once it is on disk and `update` has changed the in-memory copy.
+    async fn write<W>(&self, work: W) -> Result<(), io::Error>
     where
-        T: Send + 'static,
-        W: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
-        U: FnOnce(&mut Cache<C>, T) + Send + 'static,
+        W: FnOnce(&WriteTransaction) -> Result<Update<C>, StoreError> + Send + 'static,
     {
-        let shared = Arc::clone(&self.shared);
-        blocking(move || {
-            let txn = begin_write(&shared.db)?;
-            let value = write(&txn)?;
-            txn.commit()?;
-            update(&mut shared.cache(), value);
-            Ok(())
-        })
-        .await
+        let (reply, result) = tokio::sync::oneshot::channel();
+        self.submit(Op {
+            work: Box::new(work),
+            durable: true,
+            done: Done::Reply(reply),
+        })?;
+        result
+            .await
+            .unwrap_or_else(|_| Err(io::Error::other("the log store's writer has stopped")))
     }
 }
 
-impl<C: FlotillaConfig> Shared<C> {
+impl<C: FlotillaConfig> Inner<C> {
     fn cache(&self) -> MutexGuard<'_, Cache<C>> {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl<C: FlotillaConfig> Drop for Shared<C> {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has committed what was queued.
+        drop(
+            self.queue
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        );
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(writer) = writer
+            && writer.thread().id() != std::thread::current().id()
+        {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The writer thread: takes every write queued (up to [`MAX_BATCH`]), commits them as one
+/// transaction — fsync'd if any of them must be durable — then updates the in-memory copy and
+/// tells each writer, in order. Ends when the queue closes.
+fn write_loop<C: FlotillaConfig>(inner: &Inner<C>, ops: &mpsc::Receiver<Op<C>>) {
+    while let Ok(first) = ops.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match ops.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let durable = batch.iter().any(|op| op.durable);
+        let mut done = Vec::with_capacity(batch.len());
+        let mut works = Vec::with_capacity(batch.len());
+        for op in batch {
+            done.push(op.done);
+            works.push(op.work);
+        }
+        let committed = (|| -> Result<Vec<Update<C>>, StoreError> {
+            let mut txn = inner.db.begin_write()?;
+            txn.set_durability(if durable {
+                Durability::Immediate
+            } else {
+                Durability::None
+            });
+            let updates = works
+                .into_iter()
+                .map(|work| work(&txn))
+                .collect::<Result<Vec<_>, _>>()?;
+            txn.commit()?;
+            Ok(updates)
+        })();
+        match committed {
+            Ok(updates) => {
+                {
+                    let mut cache = inner.cache();
+                    for update in updates {
+                        update(&mut cache);
+                    }
+                }
+                for done in done {
+                    done.tell(Ok(()));
+                }
+            }
+            Err(err) => {
+                // Nothing of the transaction was committed: every write in it failed.
+                let err = io::Error::from(err);
+                for done in done {
+                    done.tell(Err(io::Error::new(err.kind(), err.to_string())));
+                }
+            }
+        }
     }
 }
 
@@ -387,17 +585,7 @@ impl<C: FlotillaConfig> RaftLogReader<C> for DiskLogStore<C> {
         &mut self,
         range: RB,
     ) -> Result<Vec<C::Entry>, io::Error> {
-        let read = || -> Result<Vec<C::Entry>, StoreError> {
-            let txn = self.shared.db.begin_read()?;
-            let log = txn.open_table(LOG)?;
-            let mut entries = Vec::new();
-            for item in log.range::<u64>(range)? {
-                let (index, bytes) = item?;
-                entries.push(decode_entry::<C>(index.value(), bytes.value())?);
-            }
-            Ok(entries)
-        };
-        Ok(read()?)
+        Ok(self.read_entries(range)?)
     }
 
     async fn read_vote(&mut self) -> Result<Option<VoteOf<C>>, io::Error> {
@@ -422,82 +610,119 @@ impl<C: FlotillaConfig> RaftLogStorage<C> for DiskLogStore<C> {
 
     async fn save_vote(&mut self, vote: &VoteOf<C>) -> Result<(), io::Error> {
         let vote = *vote;
-        self.write(
-            move |txn| write_meta(txn, KEY_VOTE, &vote),
-            move |cache, ()| cache.vote = Some(vote),
-        )
+        self.write(move |txn| {
+            write_meta(txn, KEY_VOTE, &vote)?;
+            Ok(Box::new(move |cache: &mut Cache<C>| {
+                cache.vote = Some(vote)
+            }))
+        })
         .await
     }
 
+    /// Queued without waiting, and committed without an fsync of its own: the next durable
+    /// write (an append, a vote) carries it to disk. Losing it in a crash loses nothing
+    /// acknowledged: it only says how far a restarted node may apply its log before it hears
+    /// from the leader, and an older value (never beyond the entries on disk, which are queued
+    /// first) is still true. Reads of it see the new value at once.
     async fn save_committed(&mut self, committed: Option<LogIdOf<C>>) -> Result<(), io::Error> {
-        self.write(
-            move |txn| match &committed {
-                Some(log_id) => write_meta(txn, KEY_COMMITTED, log_id),
-                None => {
-                    txn.open_table(META)?.remove(KEY_COMMITTED)?;
-                    Ok(())
+        self.cache().committed = committed;
+        self.submit(Op {
+            work: Box::new(move |txn| {
+                match &committed {
+                    Some(log_id) => write_meta(txn, KEY_COMMITTED, log_id)?,
+                    None => {
+                        txn.open_table(META)?.remove(KEY_COMMITTED)?;
+                    }
                 }
-            },
-            move |cache, ()| cache.committed = committed,
-        )
-        .await
+                Ok(Box::new(|_: &mut Cache<C>| {}))
+            }),
+            durable: false,
+            done: Done::Nobody,
+        })
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogIdOf<C>>, io::Error> {
         Ok(self.cache().committed)
     }
 
+    /// Returns once the entries are queued (and readable); `callback` hears when they are on
+    /// disk.
     async fn append<I>(&mut self, entries: I, callback: IOFlushed<C>) -> Result<(), io::Error>
     where
         I: IntoIterator<Item = C::Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let mut encoded = Vec::new();
-        let mut last = None;
-        for entry in entries {
-            encoded.push((entry.index(), encode(&entry)?));
-            last = Some(entry.log_id());
+        let entries: Vec<C::Entry> = entries.into_iter().collect();
+        let mut encoded = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            encoded.push((entry.index(), encode(entry)?));
         }
-        self.write(
-            move |txn| {
+        let number = {
+            let mut cache = self.cache();
+            let number = cache.next_append;
+            cache.next_append += 1;
+            if let Some(last) = entries.last() {
+                cache.last_entry = Some(last.log_id());
+            }
+            for entry in entries {
+                cache.pending.insert(entry.index(), (number, entry));
+            }
+            number
+        };
+        self.submit(Op {
+            work: Box::new(move |txn| {
                 let mut log = txn.open_table(LOG)?;
                 for (index, bytes) in &encoded {
                     log.insert(*index, bytes.as_slice())?;
                 }
-                Ok(())
-            },
-            move |cache, ()| {
-                if last.is_some() {
-                    cache.last_entry = last;
-                }
-            },
-        )
-        .await?;
-        // The transaction is committed with immediate durability: the entries are on disk.
-        callback.io_completed(Ok(()));
-        Ok(())
+                Ok(Box::new(move |cache: &mut Cache<C>| {
+                    for (index, _) in &encoded {
+                        if cache.pending.get(index).is_some_and(|(n, _)| *n == number) {
+                            cache.pending.remove(index);
+                        }
+                    }
+                }))
+            }),
+            durable: true,
+            done: Done::Flushed(callback),
+        })
     }
 
     async fn truncate_after(&mut self, last_log_id: Option<LogIdOf<C>>) -> Result<(), io::Error> {
         let from = last_log_id.map_or(0, |id| id.index + 1);
-        self.write(
-            move |txn| remove_entries::<C>(txn, from..),
-            |cache, last| cache.last_entry = last,
-        )
+        // Entries waiting for their transaction go now: reads must not see them any more. Those
+        // already queued are written first, then removed by this write.
+        {
+            let mut cache = self.cache();
+            cache.pending.retain(|index, _| *index < from);
+            cache.last_entry = match cache.pending.last_key_value() {
+                Some((_, (_, entry))) => Some(entry.log_id()),
+                None => cache.last_entry.filter(|id| id.index < from),
+            };
+        }
+        self.write(move |txn| {
+            let last = remove_entries::<C>(txn, from..)?;
+            Ok(Box::new(move |cache: &mut Cache<C>| {
+                if cache.pending.is_empty() {
+                    cache.last_entry = last;
+                }
+            }))
+        })
         .await
     }
 
     async fn purge(&mut self, log_id: LogIdOf<C>) -> Result<(), io::Error> {
-        self.write(
-            move |txn| {
-                write_meta(txn, KEY_PURGED, &log_id)?;
-                remove_entries::<C>(txn, ..=log_id.index)
-            },
-            move |cache, last| {
+        self.write(move |txn| {
+            write_meta(txn, KEY_PURGED, &log_id)?;
+            let last = remove_entries::<C>(txn, ..=log_id.index)?;
+            Ok(Box::new(move |cache: &mut Cache<C>| {
                 cache.last_purged = Some(log_id);
-                cache.last_entry = last;
-            },
-        )
+                cache.pending.retain(|index, _| *index > log_id.index);
+                if cache.pending.is_empty() {
+                    cache.last_entry = last;
+                }
+            }))
+        })
         .await
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! Both live in the node's data directory:
 //!
-//! - `raft.redb` — a [redb](https://docs.rs/redb) database (ACID, copy-on-write B-trees, every
-//!   write transaction fsync'd before it returns). Table `log` maps a log index to its entry
+//! - `raft.redb` — a [redb](https://docs.rs/redb) database (ACID, copy-on-write B-trees; entries,
+//!   votes, truncations and purges fsync'd before they count, queued writes sharing one
+//!   transaction and one fsync). Table `log` maps a log index to its entry
 //!   (postcard-encoded); table `meta` holds the vote, the committed log id, the last purged log id
 //!   and the format version.
 //! - `snapshot.bin` — the latest snapshot (its metadata and the serialised `ClusterState`), with a

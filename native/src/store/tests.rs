@@ -102,8 +102,11 @@ fn membership(term: u64, index: u64, ids: &[u64]) -> Result<LogEntry> {
     ))
 }
 
+/// Appends `entries` and waits until the store says they are on disk.
 async fn append(log: &mut Log, entries: Vec<LogEntry>) -> Result<()> {
-    log.append(entries, IOFlushed::noop()).await?;
+    let (flushed, on_disk) = StoreTypes::oneshot();
+    log.append(entries, IOFlushed::signal(flushed)).await?;
+    on_disk.await??;
     Ok(())
 }
 

@@ -361,7 +361,12 @@ pub fn markdown(
         );
         let _ = writeln!(
             md,
-            "3 `flotilla node` processes on disk (default timing: heartbeat 50 ms, election timeout 300-600 ms) and 3 etcd members with `--heartbeat-interval 50 --election-timeout 300` (300-600 ms); a write every 20 ms from the kill on.\n"
+            "3 `flotilla node` processes on disk (default timing: {}) and 3 etcd members with `--heartbeat-interval {} --election-timeout {}` ({}-{} ms); a write every 20 ms from the kill on.\n",
+            super::failover::FLOTILLA_TIMING_TEXT,
+            super::failover::ETCD_TIMING.heartbeat_ms,
+            super::failover::ETCD_TIMING.election_ms,
+            super::failover::ETCD_TIMING.election_ms,
+            2 * super::failover::ETCD_TIMING.election_ms,
         );
         let _ = writeln!(md, "| | p50 ms | p99 ms | max ms |");
         let _ = writeln!(md, "|---|---:|---:|---:|");
