@@ -4,7 +4,6 @@
 //! a different request is refused, and joins and leaves (Raft membership changes, recorded under
 //! their request id) answer a retry as they answered the first time.
 
-
 use flotilla_tests::demo::Demo;
 use flotilla_tests::process::delete_keyed;
 use flotilla_tests::process::free_ports;

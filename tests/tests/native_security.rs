@@ -578,19 +578,18 @@ fn an_impostor_that_answers_like_a_node_but_lacks_the_secret_is_not_added() {
 
 #[test]
 fn every_limit_refuses_what_passes_it_naming_its_flag_and_changes_nothing() {
-    let (_demo, api, nodes) = demo(
-        &[
-            "--max-services",
-            "2",
-            "--max-replicas",
-            "10",
-            "--max-replicas-per-service",
-            "6",
-            "--max-label-chars",
-            "8",
-            "--max-containers",
-            "2",
-        ]);
+    let (_demo, api, nodes) = demo(&[
+        "--max-services",
+        "2",
+        "--max-replicas",
+        "10",
+        "--max-replicas-per-service",
+        "6",
+        "--max-label-chars",
+        "8",
+        "--max-containers",
+        "2",
+    ]);
     let create =
         |label: &str, replicas: u64| json!({"container": {"label": label}, "replicas": replicas});
     assert_eq!(
@@ -662,15 +661,14 @@ fn every_limit_refuses_what_passes_it_naming_its_flag_and_changes_nothing() {
 
 #[test]
 fn a_server_takes_only_so_much_at_once_and_says_which_flag_limits_it() {
-    let (_demo, api, nodes) = demo(
-        &[
-            "--max-body-bytes",
-            "300",
-            "--max-clusters",
-            "1",
-            "--max-event-streams",
-            "1",
-        ]);
+    let (_demo, api, nodes) = demo(&[
+        "--max-body-bytes",
+        "300",
+        "--max-clusters",
+        "1",
+        "--max-event-streams",
+        "1",
+    ]);
     // A body past --max-body-bytes: 413, on the entry point and on a node.
     let big =
         json!({"container": {"label": "x".repeat(200)}, "replicas": 1, "padding": "y".repeat(200)});
@@ -706,17 +704,16 @@ fn a_server_takes_only_so_much_at_once_and_says_which_flag_limits_it() {
 
 #[test]
 fn writes_past_the_in_flight_limit_and_raft_bodies_past_theirs_are_refused() {
-    let (_demo, _api, nodes) = demo(
-        &[
-            "--max-inflight-writes",
-            "1",
-            "--max-raft-body-bytes",
-            "4096",
-            "--cluster-secret",
-            SECRET,
-            "--request-timeout-ms",
-            "4000",
-        ]);
+    let (_demo, _api, nodes) = demo(&[
+        "--max-inflight-writes",
+        "1",
+        "--max-raft-body-bytes",
+        "4096",
+        "--cluster-secret",
+        SECRET,
+        "--request-timeout-ms",
+        "4000",
+    ]);
     // Node 3 cut off from the others: a write it takes waits for a leader it cannot reach.
     let lonely = &nodes[2];
     let cut_from: serde_json::Map<String, Value> =

@@ -15,11 +15,15 @@ use super::forward::leader_of;
 use crate::api::ApiError;
 use crate::api::guard::ApiGuard;
 use crate::api::streams::StreamLimit;
+use crate::node::propose::ProposeError;
 use crate::registry::Registry;
 
 /// How much longer than a node's own request timeout a relayed request may take: the node
 /// answers 503 by itself when its timeout passes, and that answer should arrive.
 const RELAY_GRACE: Duration = Duration::from_secs(5);
+
+/// How often the entry point asks the nodes again while none of them leads.
+const LEADER_POLL: Duration = Duration::from_millis(100);
 
 /// The entry point's state, shared by its handlers.
 pub struct Entry {
@@ -83,12 +87,6 @@ impl Entry {
         Ok(self.nodes.all_stats(cluster, addrs, log_limit).await)
     }
 
-    /// Where writes should go first: the leader of the highest term, if one is known.
-    pub async fn leader_hint(&self, cluster: &str) -> Option<String> {
-        let stats = self.all_stats(cluster, 1).await.ok()?;
-        leader_of(&stats).map(|leader| leader.addr)
-    }
-
     /// Sends a request to `cluster`'s nodes in turn (the preferred one first) until one
     /// answers, and returns its answer as is.
     pub async fn relay(
@@ -106,13 +104,32 @@ impl Entry {
         self.nodes.relay(cluster, addrs, call, timeout).await
     }
 
-    /// Relays to `cluster`'s leader if one is known, else to whichever node answers.
+    /// Relays to `cluster`'s leader. While the nodes that answer know of none (an election is
+    /// under way), waits for one up to the request timeout, then answers 503 as a node would: a
+    /// node picked instead could wait its whole timeout for a leader it never hears from (one
+    /// elected over a link that is cut towards it). If no node answers, relays to whichever
+    /// does first.
     pub async fn relay_to_leader(
         &self,
         cluster: &str,
         call: &NodeRequest<'_>,
     ) -> Result<Response, ApiError> {
-        let hint = self.leader_hint(cluster).await;
+        let addrs = self.registry.addrs(cluster).await?;
+        let waited = self.registry.settings.request_timeout;
+        let deadline = tokio::time::Instant::now() + waited;
+        let hint = loop {
+            let stats = self.nodes.all_stats(cluster, addrs.clone(), 1).await;
+            if let Some(leader) = leader_of(&stats) {
+                break Some(leader.addr);
+            }
+            if stats.iter().all(|(_, answer)| answer.is_err()) {
+                break None;
+            }
+            if tokio::time::Instant::now() + LEADER_POLL > deadline {
+                return Err(ProposeError::NoLeader { waited }.into());
+            }
+            tokio::time::sleep(LEADER_POLL).await;
+        };
         self.relay(cluster, hint, call).await
     }
 }
