@@ -15,6 +15,7 @@
 
 pub mod browser;
 pub mod cli;
+pub mod demo;
 pub mod ledger;
 pub mod node_cluster;
 pub mod process;

@@ -9,14 +9,12 @@ use std::collections::BTreeMap;
 use flotilla_tests::cli::CliRun;
 use flotilla_tests::cli::read_table;
 use flotilla_tests::cli::run_cli;
+use flotilla_tests::demo::Demo;
 use flotilla_tests::process::Proc;
 use flotilla_tests::process::free_ports;
 
 /// The demo's token: writes need it.
 const TOKEN: &str = "cli-test-token-0123456789";
-
-/// The ports `free_ports` hands out, which the demo may spawn nodes and clusters on.
-const SPAWN_PORTS: &str = "20000-32767";
 
 /// Exit codes, as `flotilla --help` documents them.
 const OK: i32 = 0;
@@ -26,31 +24,16 @@ const UNREACHABLE: i32 = 3;
 const UNAUTHORIZED: i32 = 4;
 const SERVER: i32 = 5;
 
-/// A five-node demo with a token, on ports the OS picks.
-struct Demo {
-    proc: Proc,
-    _data: tempfile::TempDir,
+/// A five-node demo with a token, driven by the client commands.
+struct CliDemo {
+    demo: Demo,
 }
 
-impl Demo {
-    fn start() -> Demo {
-        let data = tempfile::tempdir().expect("temp dir");
-        let (proc, _) = Proc::start_on_free_ports(
-            &[
-                "demo",
-                "--port",
-                "0",
-                "--nodes",
-                "5",
-                "--token",
-                TOKEN,
-                "--spawn-ports",
-                SPAWN_PORTS,
-            ],
-            data.path(),
-            "demo",
-        );
-        Demo { proc, _data: data }
+impl CliDemo {
+    fn start() -> CliDemo {
+        CliDemo {
+            demo: Demo::builder().args(&["--token", TOKEN]).start(),
+        }
     }
 
     /// `flotilla ARGS --api <this demo>` with the demo's token.
@@ -61,7 +44,7 @@ impl Demo {
     /// `flotilla ARGS --api <this demo>` with `token`.
     fn cli_with(&self, args: &[&str], token: Option<&str>) -> CliRun {
         let mut all = args.to_vec();
-        all.extend(["--api", &self.proc.addr, "--timeout", "60"]);
+        all.extend(["--api", &self.demo.proc.addr, "--timeout", "60"]);
         let run = run_cli(&all, token);
         if run.code != OK {
             eprintln!("flotilla {}: {}", all.join(" "), run.stderr.trim());
@@ -108,7 +91,7 @@ fn number(row: &BTreeMap<String, String>, heading: &str) -> u64 {
 
 #[test]
 fn status_shows_leader_term_commit_nodes_and_services() {
-    let demo = Demo::start();
+    let demo = CliDemo::start();
     let status = demo.ok(&["status", "--wait"]);
     for key in [
         "Cluster:",
@@ -147,7 +130,7 @@ fn status_shows_leader_term_commit_nodes_and_services() {
 
 #[test]
 fn services_are_created_listed_shown_scaled_and_deleted() {
-    let demo = Demo::start();
+    let demo = CliDemo::start();
     demo.ok(&["status", "--wait"]);
 
     let created = demo.ok(&["service", "create", "--label", "web", "--replicas", "7"]);
@@ -239,7 +222,7 @@ fn services_are_created_listed_shown_scaled_and_deleted() {
 
 #[test]
 fn writes_need_the_servers_token() {
-    let demo = Demo::start();
+    let demo = CliDemo::start();
     demo.ok(&["status", "--wait"]);
     let create = ["service", "create", "--label", "web", "--replicas", "1"];
 
@@ -263,7 +246,7 @@ fn writes_need_the_servers_token() {
 
 #[test]
 fn nodes_are_added_listed_and_removed_and_links_cut_and_healed() {
-    let demo = Demo::start();
+    let demo = CliDemo::start();
     demo.ok(&["status", "--wait"]);
 
     let list = demo.ok(&["node", "list"]);
@@ -350,7 +333,7 @@ fn nodes_are_added_listed_and_removed_and_links_cut_and_healed() {
 
 #[test]
 fn clusters_are_listed_and_created() {
-    let demo = Demo::start();
+    let demo = CliDemo::start();
     demo.ok(&["status", "--wait"]);
     let port = free_ports(2).to_string();
     let created = demo.ok(&[

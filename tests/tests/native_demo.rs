@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use flotilla_tests::demo::Demo;
 use flotilla_tests::process::EventStream;
 use flotilla_tests::process::Proc;
 use flotilla_tests::process::delete;
@@ -16,116 +17,14 @@ use flotilla_tests::process::wait_for;
 use serde_json::Value;
 use serde_json::json;
 
-/// A demo of five nodes: on ports the OS picks ([`Demo::start`]), or on consecutive ports named
-/// up front so that it can restart on them ([`Demo::start_restartable`]).
 /// The secret the tests' demos and the nodes that join them share.
 const CLUSTER_SECRET: &str = "demo-test-secret-0123456789";
 
-/// The ports `free_ports` hands out, which tests' demos may spawn nodes on.
-const SPAWN_PORTS: &str = "20000-32767";
-
-struct Demo {
-    proc: Proc,
-    /// The nodes' addresses, node 1 first.
-    nodes: Vec<String>,
-    _data: tempfile::TempDir,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        let data = tempfile::tempdir().expect("temp dir");
-        let data_dir = data.path().join("data");
-        let (proc, bound) = Proc::start_on_free_ports(
-            &[
-                "demo",
-                "--port",
-                "0",
-                "--nodes",
-                "5",
-                "--data-dir",
-                data_dir.to_str().unwrap(),
-                // Nodes a test asks for go on the ports `free_ports` hands out.
-                "--spawn-ports",
-                SPAWN_PORTS,
-                // Given, so `flotilla node` processes can join the demo's cluster.
-                "--cluster-secret",
-                CLUSTER_SECRET,
-            ],
-            data.path(),
-            "demo",
-        );
-        let nodes = (1..=5)
-            .map(|n| {
-                bound["nodes"][n.to_string()]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("node {n} in the port file: {bound}"))
-                    .to_string()
-            })
-            .collect();
-        Demo::ready(proc, nodes, data)
-    }
-
-    /// A demo on ports this test names, API on `api` and nodes on `api+1..=api+5`: restarted,
-    /// it must find its nodes where their stored membership says they are.
-    fn start_restartable() -> Demo {
-        let api = free_ports(6);
-        let data = tempfile::tempdir().expect("temp dir");
-        let data_dir = data.path().join("data");
-        let proc = Proc::start(
-            &[
-                "demo",
-                "--port",
-                &api.to_string(),
-                "--nodes",
-                "5",
-                "--data-dir",
-                data_dir.to_str().unwrap(),
-                // Nodes a test asks for go on the ports `free_ports` hands out.
-                "--spawn-ports",
-                SPAWN_PORTS,
-                // Given, so `flotilla node` processes can join the demo's cluster.
-                "--cluster-secret",
-                CLUSTER_SECRET,
-            ],
-            &format!("localhost:{api}"),
-            data.path(),
-            "demo",
-        );
-        let nodes = (1..=5).map(|n| format!("localhost:{}", api + n)).collect();
-        Demo::ready(proc, nodes, data)
-    }
-
-    fn ready(proc: Proc, nodes: Vec<String>, data: tempfile::TempDir) -> Demo {
-        let demo = Demo {
-            proc,
-            nodes,
-            _data: data,
-        };
-        demo.wait_for_leader();
-        demo
-    }
-
-    fn api(&self) -> String {
-        self.proc.addr.clone()
-    }
-
-    /// The address of node `n` (1-based).
-    fn node(&self, n: usize) -> String {
-        self.nodes[n - 1].clone()
-    }
-
-    fn state(&self) -> Value {
-        let (status, state) = get(&self.api(), "/clusters/0/state");
-        assert_eq!(status, 200, "state: {state}\n{}", self.proc.log());
-        state
-    }
-
-    fn wait_for_leader(&self) -> Value {
-        wait_for(Duration::from_secs(20), "a leader", || {
-            let (status, state) = get(&self.api(), "/clusters/0/stats");
-            (status == 200 && state["leader"].is_object()).then_some(state)
-        })
-    }
+/// A five-node demo whose cluster `flotilla node` processes can join (they share its secret).
+fn start_demo() -> Demo {
+    Demo::builder()
+        .args(&["--cluster-secret", CLUSTER_SECRET])
+        .start()
 }
 
 fn total_load(state: &Value) -> u64 {
@@ -139,7 +38,7 @@ fn total_load(state: &Value) -> u64 {
 
 #[test]
 fn the_seed_readme_works_verbatim_against_the_demo() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let api = demo.api();
 
     // curl localhost:8000/clusters
@@ -247,7 +146,7 @@ fn the_seed_readme_works_verbatim_against_the_demo() {
 
 #[test]
 fn a_cut_link_shows_in_replication_and_heals() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let stats = demo.wait_for_leader();
     let leader_addr = stats["leader"]["addr"].as_str().unwrap().to_string();
     let follower = (1..=5)
@@ -315,7 +214,7 @@ fn a_cut_link_shows_in_replication_and_heals() {
 
 #[test]
 fn healing_a_one_way_cut_leaves_leader_and_term_alone() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let stats = demo.wait_for_leader();
     let leader_addr = stats["leader"]["addr"].as_str().unwrap().to_string();
     let (_, leader) = get(&leader_addr, "/stats");
@@ -377,7 +276,7 @@ fn healing_a_one_way_cut_leaves_leader_and_term_alone() {
 
 #[test]
 fn a_service_created_through_one_node_can_be_scaled_through_another_at_once() {
-    let demo = Demo::start();
+    let demo = start_demo();
     demo.wait_for_leader();
     let (creator, scaler) = (demo.node(2), demo.node(3));
     for round in 0..500 {
@@ -408,7 +307,7 @@ fn match_index(leader_stats: &Value, follower: u64) -> Option<u64> {
 
 #[test]
 fn bad_input_gets_a_json_error_and_changes_nothing() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let api = demo.api();
     let (status, _) = post(
         &api,
@@ -527,7 +426,7 @@ fn bad_input_gets_a_json_error_and_changes_nothing() {
 
 #[test]
 fn services_scale_and_delete_and_another_cluster_starts_alongside() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let api = demo.api();
     let (status, created) = post(
         &api,
@@ -608,7 +507,7 @@ fn services_scale_and_delete_and_another_cluster_starts_alongside() {
 #[test]
 fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own_cluster_is_refused()
  {
-    let demo = Demo::start();
+    let demo = start_demo();
     let api = demo.api();
     let dir = tempfile::tempdir().expect("temp dir");
     // A `flotilla node` on a port the OS picks; its address and port.
@@ -666,7 +565,7 @@ fn a_node_started_with_await_join_is_added_with_spawn_false_and_one_with_its_own
 
 #[test]
 fn the_cluster_event_stream_shows_every_node_link_cuts_services_and_members_leaving() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let api = demo.api();
     let mut events = EventStream::open(&api, "/clusters/0/events", Duration::from_secs(60));
 
@@ -794,7 +693,10 @@ fn the_cluster_event_stream_shows_every_node_link_cuts_services_and_members_leav
 
 #[test]
 fn sigterm_stops_the_demo_cleanly_and_a_restart_on_its_data_dir_keeps_everything() {
-    let mut demo = Demo::start_restartable();
+    let mut demo = Demo::builder()
+        .args(&["--cluster-secret", CLUSTER_SECRET])
+        .restartable()
+        .start();
     let api = demo.api();
     let (status, created) = post(
         &api,

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use flotilla_tests::process::Proc;
+use flotilla_tests::demo::Demo;
 use flotilla_tests::process::delete_keyed;
 use flotilla_tests::process::free_ports;
 use flotilla_tests::process::get;
@@ -16,66 +16,19 @@ use flotilla_tests::process::wait_for;
 use serde_json::Value;
 use serde_json::json;
 
-/// A demo of three nodes on ports the OS picks: its API and its nodes' addresses.
-struct Demo {
-    proc: Proc,
-    nodes: Vec<String>,
-    _data: tempfile::TempDir,
+/// A demo of three nodes.
+fn start_demo() -> Demo {
+    Demo::builder().nodes(3).start()
 }
 
-impl Demo {
-    fn start() -> Demo {
-        let data = tempfile::tempdir().expect("temp dir");
-        let data_dir = data.path().join("data");
-        let args = [
-            "demo",
-            "--port",
-            "0",
-            "--nodes",
-            "3",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            // Nodes a test spawns go on the ports `free_ports` hands out.
-            "--spawn-ports",
-            "20000-32767",
-        ];
-        let (proc, bound) = Proc::start_on_free_ports(&args, data.path(), "demo");
-        let nodes = (1..=3)
-            .map(|n| bound["nodes"][n.to_string()].as_str().unwrap().to_string())
-            .collect();
-        let demo = Demo {
-            proc,
-            nodes,
-            _data: data,
-        };
-        demo.leader();
-        demo
-    }
-
-    fn api(&self) -> String {
-        self.proc.addr.clone()
-    }
-
-    /// The leader's address, once there is one.
-    fn leader(&self) -> String {
-        wait_for(Duration::from_secs(20), "a leader", || {
-            let (status, stats) = get(&self.api(), "/clusters/0/stats");
-            let addr = stats["leader"]["addr"].as_str()?;
-            (status == 200).then(|| addr.to_string())
-        })
-    }
-
-    /// Services by label, as the leader has them: how many carry `label`.
-    fn count(&self, label: &str) -> usize {
-        let (status, state) = get(&self.api(), "/clusters/0/state");
-        assert_eq!(status, 200, "{state}");
-        state["services"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|service| service["label"] == label)
-            .count()
-    }
+/// Services by label, as the leader has them: how many carry `label`.
+fn count(demo: &Demo, label: &str) -> usize {
+    demo.state()["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|service| service["label"] == label)
+        .count()
 }
 
 fn web(replicas: u64) -> Value {
@@ -84,7 +37,7 @@ fn web(replicas: u64) -> Value {
 
 #[test]
 fn the_same_key_is_applied_once_through_the_entry_point_and_a_node() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let (status, first) = post_keyed(&demo.api(), "/clusters/0/service", &web(3), "create-web");
     assert_eq!(status, 201, "{first}");
     let (status, again) = post_keyed(&demo.api(), "/clusters/0/service", &web(3), "create-web");
@@ -94,18 +47,18 @@ fn the_same_key_is_applied_once_through_the_entry_point_and_a_node() {
         "a retry answers what the first one did"
     );
     // The id lives in the cluster, not in the entry point: a node answers the same.
-    for node in &demo.nodes {
+    for node in demo.nodes() {
         let (status, direct) = post_keyed(node, "/service", &web(3), "create-web");
         assert_eq!((status, &direct), (201, &first), "through {node}");
     }
     assert_eq!(
-        demo.count("web"),
+        count(&demo, "web"),
         1,
         "one service, however often it was asked for"
     );
 
     // Straight to a node, with a key of its own.
-    let node = &demo.nodes[1];
+    let node = &demo.nodes()[1];
     let db = json!({"container": {"label": "db"}, "replicas": 1});
     let (status, direct) = post_keyed(node, "/service", &db, "create-db");
     assert_eq!(status, 201, "{direct}");
@@ -113,14 +66,14 @@ fn the_same_key_is_applied_once_through_the_entry_point_and_a_node() {
         post_keyed(node, "/service", &db, "create-db"),
         (201, direct)
     );
-    assert_eq!(demo.count("db"), 1);
+    assert_eq!(count(&demo, "db"), 1);
 
     // The same key on a different request: 422, nothing changes.
     let (status, reused) = post_keyed(&demo.api(), "/clusters/0/service", &web(5), "create-web");
     assert_eq!(status, 422, "{reused}");
     let error = reused["error"].as_str().unwrap();
     assert!(error.contains("idempotency key \"create-web\""), "{error}");
-    assert_eq!(demo.count("web"), 1);
+    assert_eq!(count(&demo, "web"), 1);
     let (_, state) = get(&demo.api(), "/clusters/0/state");
     let replicas: Vec<&Value> = state["services"]
         .as_array()
@@ -146,7 +99,7 @@ fn the_same_key_is_applied_once_through_the_entry_point_and_a_node() {
         delete_keyed(&demo.api(), &path, &Value::Null, "delete-web"),
         deleted
     );
-    assert_eq!(demo.count("web"), 0);
+    assert_eq!(count(&demo, "web"), 0);
 
     // Malformed keys: 400, nothing changes.
     for bad in ["has space", &"k".repeat(129)] {
@@ -161,18 +114,18 @@ fn the_same_key_is_applied_once_through_the_entry_point_and_a_node() {
         let (status, refused) = post_keyed(node, "/service", &web(1), bad);
         assert_eq!(status, 400, "{refused}");
     }
-    assert_eq!(demo.count("web"), 0);
+    assert_eq!(count(&demo, "web"), 0);
     // Without a key every request is a new one, as before.
     assert_eq!(post(&demo.api(), "/clusters/0/service", &web(1)).0, 201);
     assert_eq!(post(&demo.api(), "/clusters/0/service", &web(1)).0, 201);
-    assert_eq!(demo.count("web"), 2);
+    assert_eq!(count(&demo, "web"), 2);
 }
 
 #[test]
 fn a_write_whose_answer_was_lost_is_not_applied_twice() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let leader = demo.leader();
-    let follower = demo.nodes.iter().find(|node| **node != leader).unwrap();
+    let follower = demo.nodes().iter().find(|node| **node != leader).unwrap();
     // The leader's answers to the follower are lost: the follower forwards the write, the
     // leader commits it with the third node, and the follower never hears back.
     let (status, links) = post(&leader, "/connections", &json!({ follower.clone(): 0 }));
@@ -186,7 +139,7 @@ fn a_write_whose_answer_was_lost_is_not_applied_twice() {
             .contains("may have been applied"),
         "{lost}"
     );
-    assert_eq!(demo.count("web"), 1, "the write was committed");
+    assert_eq!(count(&demo, "web"), 1, "the write was committed");
     let (status, _) = post(&leader, "/connections", &json!({ follower.clone(): 1 }));
     assert_eq!(status, 200);
 
@@ -196,7 +149,7 @@ fn a_write_whose_answer_was_lost_is_not_applied_twice() {
     let (status, via_entry) =
         post_keyed(&demo.api(), "/clusters/0/service", &web(2), "lost-answer");
     assert_eq!((status, &via_entry), (201, &retried));
-    assert_eq!(demo.count("web"), 1, "the retry was not applied again");
+    assert_eq!(count(&demo, "web"), 1, "the retry was not applied again");
 }
 
 /// A node spawned and joined, then removed, each twice with the same key (a client retrying after
@@ -205,7 +158,7 @@ fn a_write_whose_answer_was_lost_is_not_applied_twice() {
 /// new key on the removed node is a 404, and the same key on another request is refused.
 #[test]
 fn a_retried_join_or_leave_gets_the_first_answer() {
-    let demo = Demo::start();
+    let demo = start_demo();
     let port = free_ports(1);
     let spawn =
         json!({"id": "extra", "host": "localhost", "port": port, "capacity": 10, "spawn": true});
@@ -217,7 +170,7 @@ fn a_retried_join_or_leave_gets_the_first_answer() {
     // Straight to a node, the same join (as `spawn: false`, what the entry point sends on).
     let join =
         json!({"id": "extra", "host": "localhost", "port": port, "capacity": 10, "spawn": false});
-    let (status, direct) = post_keyed(&demo.nodes[1], "/nodes", &join, "join-extra");
+    let (status, direct) = post_keyed(&demo.nodes()[1], "/nodes", &join, "join-extra");
     assert_eq!(status, 201, "{direct}");
     assert_eq!(
         direct["log_index"], first["log_index"],
@@ -247,7 +200,7 @@ fn a_retried_join_or_leave_gets_the_first_answer() {
         "{removed} / {again}"
     );
     assert_eq!(again["removed"]["id"], removed["removed"]["id"]);
-    let (status, direct) = delete_keyed(&demo.nodes[2], "/nodes", &leave, "leave-extra");
+    let (status, direct) = delete_keyed(&demo.nodes()[2], "/nodes", &leave, "leave-extra");
     assert_eq!(status, 200, "{direct}");
     assert_eq!(direct["log_index"], removed["log_index"]);
 
@@ -262,15 +215,17 @@ fn a_retried_join_or_leave_gets_the_first_answer() {
         reused["error"].as_str().unwrap().contains("leave-extra"),
         "{reused}"
     );
+}
+
 #[test]
 fn the_entry_point_follows_a_new_leader_and_applies_each_write_once() {
-    let demo = Demo::start();
+    let demo = start_demo();
     // A first write teaches the entry point who leads.
     let (status, first) = post_keyed(&demo.api(), "/clusters/0/service", &web(1), "before");
     assert_eq!(status, 201, "{first}");
     let old = demo.leader();
     let others: Vec<String> = demo
-        .nodes
+        .nodes()
         .iter()
         .filter(|node| **node != old)
         .cloned()

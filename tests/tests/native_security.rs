@@ -11,6 +11,7 @@ use flotilla::auth::PeerAuth;
 use flotilla::transport::wire;
 use flotilla::types::NativeTypes;
 use flotilla_core::raft::Vote;
+use flotilla_tests::demo::Demo;
 use flotilla_tests::process::Proc;
 use flotilla_tests::process::Reply;
 use flotilla_tests::process::get;
@@ -45,27 +46,11 @@ fn write(method: &str, addr: &str, path: &str, body: &Value, token: Option<&str>
     )
 }
 
-/// A demo with `extra` flags, on ports the OS picks: the process, its API and node addresses.
-fn demo(extra: &[&str], dir: &tempfile::TempDir) -> (Proc, String, Vec<String>) {
-    let mut args = vec!["demo", "--port", "0", "--nodes", "3"];
-    args.extend(extra);
-    let (proc, bound) = Proc::start_on_free_ports(&args, dir.path(), "demo");
-    let nodes = (1..=3)
-        .map(|n| bound["nodes"][n.to_string()].as_str().unwrap().to_string())
-        .collect();
-    let api = proc.addr.clone();
-    wait_for(
-        Duration::from_secs(20),
-        "a leader that applied the founding members",
-        || {
-            let (_, state) = get(&api, "/clusters/0/stats");
-            let founded = state["nodes"]
-                .as_array()
-                .is_some_and(|nodes| nodes.len() == 3);
-            (state["leader"].is_object() && founded).then_some(())
-        },
-    );
-    (proc, api, nodes)
+/// A three-node demo with `extra` flags: the demo, its API and its nodes' addresses.
+fn demo(extra: &[&str]) -> (Demo, String, Vec<String>) {
+    let demo = Demo::builder().nodes(3).args(extra).start();
+    let (api, nodes) = (demo.api(), demo.nodes().to_vec());
+    (demo, api, nodes)
 }
 
 fn assert_refused(reply: &Reply, status: u16, what: &str) {
@@ -85,8 +70,7 @@ fn service_count(api: &str) -> usize {
 
 #[test]
 fn with_a_token_every_write_needs_it_and_reads_stay_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let (demo, api, nodes) = demo(&["--token", TOKEN], &dir);
+    let (demo, api, nodes) = demo(&["--token", TOKEN]);
     let create = json!({"container": {"uniq_id": 0, "label": "web"}, "replicas": 3});
 
     // Every kind of write, without the token and with a wrong one: 401, nothing changes.
@@ -316,7 +300,7 @@ fn raft_endpoints_accept_only_fresh_messages_signed_with_the_cluster_secret() {
 #[test]
 fn a_node_joins_only_a_cluster_whose_secret_it_holds() {
     let dir = tempfile::tempdir().unwrap();
-    let (_demo, api, _) = demo(&["--cluster-secret", SECRET], &dir);
+    let (_demo, api, _) = demo(&["--cluster-secret", SECRET]);
     let start_node = |id: &str, secret: &str| {
         let data = dir.path().join(format!("node-{id}"));
         let (node, _) = Proc::start_on_free_ports(
@@ -374,8 +358,7 @@ fn a_node_joins_only_a_cluster_whose_secret_it_holds() {
 
 #[test]
 fn pages_on_other_sites_cannot_change_the_cluster() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_demo, api, nodes) = demo(&["--cors-origin", "http://page.example:8080"], &dir);
+    let (_demo, api, nodes) = demo(&["--cors-origin", "http://page.example:8080"]);
     let create = json!({"container": {"label": "web"}, "replicas": 1}).to_string();
 
     // A plain form post (what any site may send without asking): refused, nothing created.
@@ -550,8 +533,7 @@ fn impostor(answers_ping: bool) -> u16 {
 
 #[test]
 fn an_impostor_that_answers_like_a_node_but_lacks_the_secret_is_not_added() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_demo, api, _) = demo(&[], &dir);
+    let (_demo, api, _) = demo(&[]);
     let port = impostor(true);
     let refused = write(
         "POST",
@@ -596,22 +578,18 @@ fn an_impostor_that_answers_like_a_node_but_lacks_the_secret_is_not_added() {
 
 #[test]
 fn every_limit_refuses_what_passes_it_naming_its_flag_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_demo, api, nodes) = demo(
-        &[
-            "--max-services",
-            "2",
-            "--max-replicas",
-            "10",
-            "--max-replicas-per-service",
-            "6",
-            "--max-label-chars",
-            "8",
-            "--max-containers",
-            "2",
-        ],
-        &dir,
-    );
+    let (_demo, api, nodes) = demo(&[
+        "--max-services",
+        "2",
+        "--max-replicas",
+        "10",
+        "--max-replicas-per-service",
+        "6",
+        "--max-label-chars",
+        "8",
+        "--max-containers",
+        "2",
+    ]);
     let create =
         |label: &str, replicas: u64| json!({"container": {"label": label}, "replicas": replicas});
     assert_eq!(
@@ -683,18 +661,14 @@ fn every_limit_refuses_what_passes_it_naming_its_flag_and_changes_nothing() {
 
 #[test]
 fn a_server_takes_only_so_much_at_once_and_says_which_flag_limits_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_demo, api, nodes) = demo(
-        &[
-            "--max-body-bytes",
-            "300",
-            "--max-clusters",
-            "1",
-            "--max-event-streams",
-            "1",
-        ],
-        &dir,
-    );
+    let (_demo, api, nodes) = demo(&[
+        "--max-body-bytes",
+        "300",
+        "--max-clusters",
+        "1",
+        "--max-event-streams",
+        "1",
+    ]);
     // A body past --max-body-bytes: 413, on the entry point and on a node.
     let big =
         json!({"container": {"label": "x".repeat(200)}, "replicas": 1, "padding": "y".repeat(200)});
@@ -730,20 +704,16 @@ fn a_server_takes_only_so_much_at_once_and_says_which_flag_limits_it() {
 
 #[test]
 fn writes_past_the_in_flight_limit_and_raft_bodies_past_theirs_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_demo, _api, nodes) = demo(
-        &[
-            "--max-inflight-writes",
-            "1",
-            "--max-raft-body-bytes",
-            "4096",
-            "--cluster-secret",
-            SECRET,
-            "--request-timeout-ms",
-            "4000",
-        ],
-        &dir,
-    );
+    let (_demo, _api, nodes) = demo(&[
+        "--max-inflight-writes",
+        "1",
+        "--max-raft-body-bytes",
+        "4096",
+        "--cluster-secret",
+        SECRET,
+        "--request-timeout-ms",
+        "4000",
+    ]);
     // Node 3 cut off from the others: a write it takes waits for a leader it cannot reach.
     let lonely = &nodes[2];
     let cut_from: serde_json::Map<String, Value> =

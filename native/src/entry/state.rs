@@ -20,11 +20,15 @@ use crate::api::ApiError;
 use crate::api::guard::ApiGuard;
 use crate::api::streams::StreamLimit;
 use crate::metrics::ServerTelemetry;
+use crate::node::propose::ProposeError;
 use crate::registry::Registry;
 
 /// How much longer than a node's own request timeout a relayed request may take: the node
 /// answers 503 by itself when its timeout passes, and that answer should arrive.
 const RELAY_GRACE: Duration = Duration::from_secs(5);
+
+/// How often the entry point asks the nodes again while none of them leads.
+const LEADER_POLL: Duration = Duration::from_millis(100);
 
 /// The entry point's state, shared by its handlers.
 pub struct Entry {
@@ -94,10 +98,28 @@ impl Entry {
         Ok(self.nodes.all_stats(cluster, addrs, log_limit).await)
     }
 
-    /// Where writes should go first: the leader of the highest term, if one is known.
-    pub async fn leader_hint(&self, cluster: &str) -> Option<String> {
-        let stats = self.all_stats(cluster, 1).await.ok()?;
-        leader_of(&stats).map(|leader| leader.addr)
+    /// Where writes should go first: the leader of the highest term the nodes name. While the
+    /// nodes that answer know of none (an election is under way), asks again every
+    /// [`LEADER_POLL`] up to the request timeout, then fails with the 503 a node would answer:
+    /// a node picked instead could wait its whole timeout for a leader it never hears from (one
+    /// elected over a link cut towards it). `None` if no node answers at all.
+    pub async fn leader_hint(&self, cluster: &str) -> Result<Option<String>, ApiError> {
+        let addrs = self.registry.addrs(cluster).await?;
+        let waited = self.registry.settings.request_timeout;
+        let deadline = tokio::time::Instant::now() + waited;
+        loop {
+            let stats = self.nodes.all_stats(cluster, addrs.clone(), 1).await;
+            if let Some(leader) = leader_of(&stats) {
+                return Ok(Some(leader.addr));
+            }
+            if stats.iter().all(|(_, answer)| answer.is_err()) {
+                return Ok(None);
+            }
+            if tokio::time::Instant::now() + LEADER_POLL > deadline {
+                return Err(ProposeError::NoLeader { waited }.into());
+            }
+            tokio::time::sleep(LEADER_POLL).await;
+        }
     }
 
     /// Sends a request to `cluster`'s nodes in turn (the preferred one first) until one
@@ -151,7 +173,7 @@ impl Entry {
         let from_cache = cached.is_some();
         let hint = match cached {
             Some(cached) => Some(cached),
-            None => self.leader_hint(cluster).await,
+            None => self.leader_hint(cluster).await?,
         };
         let mut relayed = self
             .relay_among(cluster, addrs.clone(), hint.clone(), call)
@@ -161,7 +183,7 @@ impl Entry {
             .is_ok_and(|relayed| relayed.response.status() == StatusCode::SERVICE_UNAVAILABLE);
         if from_cache && unavailable {
             self.leaders.forget(cluster);
-            let fresh = self.leader_hint(cluster).await;
+            let fresh = self.leader_hint(cluster).await.ok().flatten();
             if fresh.is_some() && fresh != hint {
                 relayed = self.relay_among(cluster, addrs.clone(), fresh, call).await;
             }
