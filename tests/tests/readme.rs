@@ -835,7 +835,7 @@ fn the_configuration_file_and_commands_work() {
         started,
         [
             "flotilla node --config flotilla.toml",
-            "FLOTILLA_HEARTBEAT_MS=100 flotilla node --config flotilla.toml"
+            "FLOTILLA_HEARTBEAT_MS=75 flotilla node --config flotilla.toml"
         ]
     );
 }

@@ -1,4 +1,5 @@
-//! What a server counts and measures for Prometheus (`GET /metrics`, the text format), kept with
+//! What a server counts and measures for Prometheus (`GET /metrics`, the OpenMetrics text
+//! format), kept with
 //! prometheus-client, the Prometheus project's Rust client: every family is declared once here,
 //! registered in one [`Registry`] per server (the demo runs several servers in one process, and
 //! each `/metrics` describes its own), and encoded by the library, never by hand.
@@ -24,8 +25,9 @@ pub use node::NodeMetrics;
 pub use node::NodeReading;
 pub use node::RaftReading;
 
-/// The content type of the text format: what `GET /metrics` answers with.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The content type of what prometheus-client encodes, the OpenMetrics text format (which
+/// Prometheus scrapes natively): what `GET /metrics` answers with.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The families of one server, ready to encode. Cheap to clone (shared).
 #[derive(Clone)]

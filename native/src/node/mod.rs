@@ -123,6 +123,11 @@ impl Node {
             telemetry: telemetry.clone(),
             stop: CancellationToken::new(),
         });
+        let fsyncs = telemetry.node.clone();
+        ctx.log
+            .on_durable_write(std::sync::Arc::new(move |took: std::time::Duration| {
+                fsyncs.observe_fsync(took.as_secs_f64())
+            }));
         tokio::spawn(telemetry::watch_raft(ctx.raft.clone(), telemetry.node));
         let liveness = tokio::spawn(flotilla_core::raft::watch_liveness(
             ctx.raft.clone(),

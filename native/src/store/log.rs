@@ -25,6 +25,8 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::MutexGuard;
 use std::sync::mpsc;
+use std::time::Duration;
+use std::time::Instant;
 
 use flotilla_core::raft::FlotillaConfig;
 use flotilla_core::raft::LogEntryView;
@@ -88,8 +90,13 @@ struct Shared<C: FlotillaConfig> {
 struct Inner<C: FlotillaConfig> {
     db: Database,
     cache: Mutex<Cache<C>>,
+    /// Told how long each durable (fsync'd) transaction took, if someone asked.
+    durable_writes: Mutex<Option<DurableWriteObserver>>,
     _config: PhantomData<fn() -> C>,
 }
+
+/// Something told how long each durable write of the log store took (metrics).
+pub type DurableWriteObserver = Arc<dyn Fn(Duration) + Send + Sync>;
 
 /// What the database holds (or, for `pending`, is about to), kept in memory for cheap reads.
 struct Cache<C: FlotillaConfig> {
@@ -241,6 +248,7 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
         let inner = Arc::new(Inner {
             db,
             cache: Mutex::new(cache),
+            durable_writes: Mutex::new(None),
             _config: PhantomData,
         });
         let (queue, ops) = mpsc::channel();
@@ -261,6 +269,17 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
 
     fn cache(&self) -> MutexGuard<'_, Cache<C>> {
         self.shared.inner.cache()
+    }
+
+    /// From now on, tells `observe` how long each durable write (one transaction, fsync
+    /// included) took.
+    pub fn on_durable_write(&self, observe: DurableWriteObserver) {
+        *self
+            .shared
+            .inner
+            .durable_writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(observe);
     }
 
     /// The entries still in the log with index in `range` (purged ones are gone), as observers
@@ -376,6 +395,17 @@ impl<C: FlotillaConfig> DiskLogStore<C> {
 }
 
 impl<C: FlotillaConfig> Inner<C> {
+    fn observe_durable_write(&self, took: Duration) {
+        let observer = self
+            .durable_writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if let Some(observe) = observer {
+            observe(took);
+        }
+    }
+
     fn cache(&self) -> MutexGuard<'_, Cache<C>> {
         self.cache
             .lock()
@@ -424,6 +454,7 @@ fn write_loop<C: FlotillaConfig>(inner: &Inner<C>, ops: &mpsc::Receiver<Op<C>>) 
             done.push(op.done);
             works.push(op.work);
         }
+        let started = Instant::now();
         let committed = (|| -> Result<Vec<Update<C>>, StoreError> {
             let mut txn = inner.db.begin_write()?;
             txn.set_durability(if durable {
@@ -438,6 +469,9 @@ fn write_loop<C: FlotillaConfig>(inner: &Inner<C>, ops: &mpsc::Receiver<Op<C>>) 
             txn.commit()?;
             Ok(updates)
         })();
+        if durable && committed.is_ok() {
+            inner.observe_durable_write(started.elapsed());
+        }
         match committed {
             Ok(updates) => {
                 {
