@@ -55,15 +55,17 @@ pub async fn run(args: &StatusArgs) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// Asks until the cluster names a leader, while the API is down or answers 5xx (a cluster
-/// still electing); a refusal (4xx) ends it at once.
+/// Asks until the cluster names a leader that lists the cluster's nodes, while the API is down or
+/// answers 5xx (a cluster still electing); a refusal (4xx) ends it at once.
 async fn wait_for_leader(api: &Api, args: &ApiArgs) -> Result<Value, ClientError> {
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     let spinner = Spinner::start("waiting for a leader");
     loop {
         let asked = api.get(api.cluster_url(&["stats"]), "").await;
         let last = match asked {
-            Ok(value) if !value["leader"].is_null() => return Ok(value),
+            // A leader, and one that has applied the cluster's membership (a new cluster's
+            // leader is elected before its first entry, the node list, is applied).
+            Ok(value) if !value["leader"].is_null() && has_nodes(&value) => return Ok(value),
             Ok(_) => ClientError::Server {
                 request: format!("GET {}", api.cluster_url(&["stats"]).path()),
                 message: "no leader yet".to_string(),
@@ -84,6 +86,13 @@ async fn wait_for_leader(api: &Api, args: &ApiArgs) -> Result<Value, ClientError
         spinner.say(&format!("waiting for a leader ({})", short(&last)));
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Whether a cluster report lists any node.
+fn has_nodes(report: &Value) -> bool {
+    report["nodes"]
+        .as_array()
+        .is_some_and(|nodes| !nodes.is_empty())
 }
 
 /// The gist of a failure, for the spinner.
