@@ -4,8 +4,7 @@
 //! Steps: make sure the wasm32 target is installed; build flotilla-web for it with the
 //! `wasm-release` profile (size-optimised, see the root Cargo.toml); generate the JS glue with
 //! `wasm-bindgen-cli-support`, a library pinned to exactly flotilla-web's wasm-bindgen version, so
-//! no CLI has to be installed or kept in step; shrink the wasm with binaryen's `wasm-opt` when it
-//! is installed; copy the static files from `web/www/`.
+//! no CLI has to be installed or kept in step; copy the static files from `web/www/`.
 
 use std::fs;
 use std::io::Write;
@@ -72,50 +71,8 @@ pub fn run() -> Result {
                 .generate(&dist)
         })
         .map_err(|e| Error::new(format!("wasm-bindgen failed on {}: {e:#}", wasm.display())))?;
-    optimise_wasm(&dist.join(format!("{OUT_NAME}_bg.wasm")))?;
     copy_dir(&www_dir(), &dist)?;
     report_sizes(&dist)
-}
-
-/// The WebAssembly features rustc emits for wasm32-unknown-unknown (wasm-bindgen drops the
-/// section that lists them, so wasm-opt is told): what wasm-opt may read and keep, nothing more.
-const WASM_FEATURES: [&str; 6] = [
-    "--enable-bulk-memory",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--enable-nontrapping-float-to-int",
-    "--enable-reference-types",
-    "--enable-multivalue",
-];
-
-/// Shrinks the wasm in place with binaryen's `wasm-opt -Oz` (about a tenth smaller than rustc's
-/// own size-optimised output). Without `wasm-opt` on PATH the page still works, only bigger:
-/// says so and goes on (`apt-get install binaryen`; CI installs it).
-fn optimise_wasm(wasm: &Path) -> Result {
-    let found = std::process::Command::new("wasm-opt")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !found {
-        eprintln!(
-            "web: warning: wasm-opt not found (binaryen: `apt-get install binaryen`); the page's \
-             wasm is not size-optimised"
-        );
-        return Ok(());
-    }
-    let optimised = wasm.with_extension("opt.wasm");
-    let path = |path: &Path| path.to_string_lossy().into_owned();
-    let mut args = vec!["-Oz".to_string()];
-    args.extend(WASM_FEATURES.iter().map(|flag| flag.to_string()));
-    args.extend([path(wasm), "-o".to_string(), path(&optimised)]);
-    Cmd::new("wasm-opt").args(args).run()?;
-    fs::rename(&optimised, wasm).map_err(|e| {
-        Error::new(format!(
-            "cannot move {} to {}: {e}",
-            optimised.display(),
-            wasm.display()
-        ))
-    })
 }
 
 /// Cargo's target directory: `$CARGO_TARGET_DIR` if set, else `target/` in the workspace.
