@@ -1,13 +1,15 @@
 //! HTTP requests a server answered, by method, route and status, and how long each took: a
 //! middleware every server (nodes and the entry point) runs. Routes are the router's patterns
 //! (`/services/{service}`), never the raw path, so a client cannot grow the number of series;
-//! a path no route matches counts as `unmatched`.
+//! a path no route matches counts as `unmatched`, a method outside HTTP's standard ones as
+//! `other`.
 
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
 use axum::extract::Request;
 use axum::extract::State;
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -80,6 +82,26 @@ impl HttpMetrics {
     }
 }
 
+/// The `method` label: the standard methods by name, any other (clients may send any token) as
+/// `other`, so a client cannot grow the number of series.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", |known| known.as_str())
+}
+
 /// The middleware: counts and times every request (`axum::middleware::from_fn_with_state`).
 pub async fn record_request(
     State(metrics): State<HttpMetrics>,
@@ -87,7 +109,7 @@ pub async fn record_request(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method()).to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -100,4 +122,16 @@ pub async fn record_request(
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_standard_ones_share_one_label() {
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        let made_up = Method::from_bytes(b"FROBNICATE").expect("a token");
+        assert_eq!(method_label(&made_up), "other");
+    }
 }
