@@ -2,8 +2,9 @@
 //! page's (frame time in headless Chromium, after building the page, whose build prints the
 //! download size), and Flotilla against etcd on this machine: writes under load and failover
 //! after kill -9 of the leader (the modules below). Every benchmark prints its results next to
-//! a peer measured in the same run; none asserts a speed, and goals are reported as met or not
-//! met, never failed on. `--only` picks sections.
+//! a peer measured in the same run, and the resident memory of a node against an etcd member's;
+//! none asserts a speed, and goals are reported as met or not met, never failed on. `--only`
+//! picks sections.
 
 mod child;
 mod etcd;
@@ -11,6 +12,7 @@ mod failover;
 mod flotilla_proc;
 mod http;
 mod load;
+mod memory;
 mod report;
 mod writes;
 
@@ -27,6 +29,8 @@ const QUICK_SECONDS: u64 = 3;
 const DEFAULT_TRIALS: u32 = 20;
 /// The same with `--quick`.
 const QUICK_TRIALS: u32 = 5;
+/// Writes the memory section sends through each system between its two readings.
+const MEMORY_WRITES: usize = 2000;
 
 /// Runs the sections `args.only` names (all without it): `cargo bench -p flotilla-core` (with
 /// `args.args` passed through after it), the page benchmark after building the page, then
@@ -46,7 +50,8 @@ pub fn run(args: BenchArgs) -> Result {
             .run()?;
     }
     let (run_writes, run_failover) = (wants(BenchSection::Writes), wants(BenchSection::Failover));
-    if !run_writes && !run_failover {
+    let run_memory = wants(BenchSection::Memory);
+    if !run_writes && !run_failover && !run_memory {
         return Ok(());
     }
     // Check the tools before the long release build.
@@ -82,15 +87,32 @@ pub fn run(args: BenchArgs) -> Result {
     } else {
         None
     };
-    report::print_summary(writes.as_ref(), failover.as_ref());
+    let memory = if run_memory {
+        Some(memory::run(&bin, MEMORY_WRITES)?)
+    } else {
+        None
+    };
+    if run_writes || run_failover {
+        report::print_summary(writes.as_ref(), failover.as_ref());
+    }
+    let memory_lines = memory.as_ref().map(memory::lines).unwrap_or_default();
+    for line in &memory_lines {
+        eprintln!("{line}");
+    }
     if args.no_record {
         return Ok(());
     }
-    report::record(&report::markdown(
-        &context,
-        writes.as_ref(),
-        failover.as_ref(),
-    ))
+    if run_writes || run_failover {
+        report::record(&report::markdown(
+            &context,
+            writes.as_ref(),
+            failover.as_ref(),
+        ))?;
+    }
+    if run_memory {
+        report::record(&report::memory_markdown(&context, &memory_lines))?;
+    }
+    Ok(())
 }
 
 /// This run's command line as the user typed it (`cargo xtask bench …`).

@@ -99,6 +99,8 @@ pub enum BenchSection {
     Writes,
     /// Time from kill -9 of the leader to the next acknowledged write, against etcd
     Failover,
+    /// Resident memory of a node, idle and after writes, against an etcd member
+    Memory,
 }
 
 /// Arguments of `cargo xtask sim`.

@@ -51,6 +51,11 @@ impl ChildGuard {
         &self.name
     }
 
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+
     /// Kills the process with SIGKILL (no chance to clean up) and reaps it; nothing if it is
     /// not running.
     pub fn kill(&mut self) {

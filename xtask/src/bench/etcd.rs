@@ -48,6 +48,14 @@ pub struct EtcdCluster {
 }
 
 impl EtcdCluster {
+    /// The process ids of the running members.
+    pub fn pids(&self) -> Vec<u32> {
+        self.members
+            .iter()
+            .filter_map(|member| member.process.pid())
+            .collect()
+    }
+
     /// Starts `count` members and waits until a put through member 1 is acknowledged and every
     /// member names the same leader.
     pub fn start(count: usize, timing: Option<EtcdTiming>) -> Result<Self> {

@@ -145,6 +145,14 @@ pub struct NodeCluster {
 }
 
 impl NodeCluster {
+    /// The process ids of the running nodes.
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes
+            .iter()
+            .filter_map(|node| node.process.pid())
+            .collect()
+    }
+
     /// Starts `count` nodes with Flotilla's default Raft timing and waits until every one is a
     /// member and a leader is elected.
     pub fn start(bin: &Path, count: usize) -> Result<Self> {

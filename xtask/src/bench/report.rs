@@ -405,6 +405,26 @@ fn goals_markdown(md: &mut String, goals: &[Goal]) {
     md.push('\n');
 }
 
+/// The BENCHMARKS.md entry of a memory run: its context and the section's `lines`.
+pub fn memory_markdown(context: &Context, lines: &[String]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "## {} · Flotilla against etcd: memory (commit {})\n",
+        context.date, context.commit
+    );
+    let _ = writeln!(
+        md,
+        "Machine: {}; 1-minute load average at the start: {}; {}.",
+        context.machine, context.load_average, context.etcd_version
+    );
+    let _ = writeln!(md, "Command: `{}`\n", context.command);
+    for line in lines {
+        let _ = writeln!(md, "    {line}");
+    }
+    md
+}
+
 /// Adds `entry` to BENCHMARKS.md above the newest entry (the file lists runs newest first).
 pub fn record(entry: &str) -> Result {
     let path = workspace_root().join("BENCHMARKS.md");
