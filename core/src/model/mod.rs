@@ -29,7 +29,7 @@ pub mod write;
 pub use command::{Answer, Command, Outcome};
 pub use limits::{Limit, LimitError, Limits};
 pub use node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
-pub use recent::{REMEMBERED_WRITES, RecentWrites};
+pub use recent::{REMEMBERED_WRITES, RecentWrites, reused_id_message};
 pub use request::{
     MAX_CONTAINERS, MAX_LABEL_CHARS, MAX_REPLICAS, RequestError, check_services,
     parse_scale_request, parse_service_request, validate_replicas,

@@ -22,6 +22,16 @@ use super::write::RequestId;
 /// (each entry is an id of at most 128 characters plus one answer).
 pub const REMEMBERED_WRITES: usize = 4096;
 
+/// What a client is told when it reuses request id `id`, first answered at `log_index`, for a
+/// different request. One wording wherever a reuse is caught (applying a write, a retried join
+/// or leave).
+pub fn reused_id_message(id: &RequestId, log_index: u64) -> String {
+    format!(
+        "idempotency key \"{id}\" was already used for a different request (answered at log \
+         index {log_index}); use a new key for a new request"
+    )
+}
+
 /// What the table says about a request id and its command.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Seen<'a> {

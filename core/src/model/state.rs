@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::command::{Answer, Command, Outcome};
 use super::node::{MAX_NODE_CAPACITY, NodeId, NodeInfo, NodeSpec, NodeStatus, NodeView};
 use super::placement::{Placer, pick_removals};
-use super::recent::{RecentWrites, Seen};
+use super::recent::{RecentWrites, Seen, reused_id_message};
 use super::request::{MAX_REPLICAS, RequestError, check_services};
 use super::service::{Service, ServiceId, ServiceSpec, ServiceView};
 use super::write::Write;
@@ -190,10 +190,9 @@ impl ClusterState {
             Seen::Different => Answer {
                 log_index,
                 outcome: Outcome::RequestIdReused {
-                    reason: format!(
-                        "idempotency key \"{id}\" was already used for a different request \
-                         (answered at log index {}); use a new key for a new request",
-                        self.recent.answer(id).map_or(0, |answer| answer.log_index)
+                    reason: reused_id_message(
+                        id,
+                        self.recent.answer(id).map_or(0, |answer| answer.log_index),
                     ),
                 },
             },

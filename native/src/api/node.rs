@@ -31,6 +31,7 @@ use flotilla_core::model::RequestId;
 use flotilla_core::model::Write;
 use flotilla_core::model::parse_scale_request;
 use flotilla_core::model::parse_service_request;
+use flotilla_core::model::reused_id_message;
 use flotilla_core::raft::Applied;
 use flotilla_core::raft::Member;
 use futures_util::StreamExt;
@@ -609,10 +610,9 @@ async fn answered_leave(
     match answer {
         Some(answer) => match answer.outcome {
             Outcome::NodeRemoved { id, .. } => Ok(leave_answer(answer.log_index, id, addr)),
-            _ => Err(ApiError::unprocessable(format!(
-                "idempotency key \"{request}\" was already used for a different request \
-                 (answered at log index {}); use a new key for a new request",
-                answer.log_index
+            _ => Err(ApiError::unprocessable(reused_id_message(
+                request,
+                answer.log_index,
             ))),
         },
         None => Err(ApiError::not_found(format!(

@@ -70,7 +70,7 @@ pub async fn cluster(
     cluster_nodes(entry, id, query).await
 }
 
-/// `GET /clusters/:id`: every node's stats with its last `?limit=` log entries (default 5, at
+/// `GET /clusters/:id/nodes`: every node's stats with its last `?limit=` log entries (default 5, at
 /// most `MAX_LOG_PAGE`).
 #[utoipa::path(
     get,

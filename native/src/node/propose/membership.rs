@@ -14,6 +14,7 @@ use flotilla_core::model::Command;
 use flotilla_core::model::Outcome;
 use flotilla_core::model::RequestId;
 use flotilla_core::model::Write;
+use flotilla_core::model::reused_id_message;
 use flotilla_core::raft::Applied;
 use flotilla_core::raft::Member;
 use openraft::ChangeMembers;
@@ -200,10 +201,9 @@ async fn answered_before(
             outcome: Some(answer.outcome),
         }));
     }
-    Some(ProposalReply::Refused(format!(
-        "idempotency key \"{request}\" was already used for a different request (answered at \
-         log index {}); use a new key for a new request",
-        answer.log_index
+    Some(ProposalReply::Refused(reused_id_message(
+        request,
+        answer.log_index,
     )))
 }
 
