@@ -18,8 +18,9 @@ use crate::process::wait_for;
 /// The ports [`free_ports`] hands out, given to every demo as `--spawn-ports`.
 pub const SPAWN_PORTS: &str = "20000-32767";
 
-/// How long a demo may take to elect a leader that lists every node.
-const LEADER_WAIT: Duration = Duration::from_secs(20);
+/// How long a demo may take to elect a leader that lists every node: a bound on waiting, not a
+/// speed claim; generous, because parallel process tests load the machine.
+const LEADER_WAIT: Duration = Duration::from_secs(60);
 
 /// A running demo: its process, its nodes' addresses (node 1 first) and its temporary directory
 /// (its data, port file and log).

@@ -19,11 +19,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use flotilla_tests::demo::Demo;
 use flotilla_tests::process::EventStream;
-use flotilla_tests::process::Proc;
 use flotilla_tests::process::get;
 use flotilla_tests::process::send;
-use flotilla_tests::process::wait_for;
 use serde_json::Value;
 use serde_json::json;
 
@@ -32,43 +31,17 @@ const TOKEN: &str = "openapi-test-token-0123456789";
 /// The methods a document could name that the servers might route.
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-/// A demo started with a token, and what the tests need of it.
-struct Demo {
-    _proc: Proc,
-    api: String,
-    nodes: Vec<String>,
-    _dir: tempfile::TempDir,
+/// A demo of three nodes started with a token.
+fn start_demo() -> Demo {
+    Demo::builder().nodes(3).args(&["--token", TOKEN]).start()
 }
 
-impl Demo {
-    fn start() -> Demo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let args = ["demo", "--port", "0", "--nodes", "3", "--token", TOKEN];
-        let (proc, bound) = Proc::start_on_free_ports(&args, dir.path(), "demo");
-        let nodes: Vec<String> = (1..=3)
-            .map(|n| bound["nodes"][n.to_string()].as_str().unwrap().to_string())
-            .collect();
-        let api = proc.addr.clone();
-        wait_for(Duration::from_secs(20), "a leader of all three", || {
-            let (_, state) = get(&api, "/clusters/0/stats");
-            let founded = state["nodes"].as_array().is_some_and(|n| n.len() == 3);
-            (state["leader"].is_object() && founded).then_some(())
-        });
-        Demo {
-            _proc: proc,
-            api,
-            nodes,
-            _dir: dir,
-        }
-    }
-
-    /// The entry point's document and the first node's.
-    fn documents(&self) -> [(&'static str, String, Value); 2] {
-        [
-            ("entry point", self.api.clone(), document(&self.api)),
-            ("node", self.nodes[0].clone(), document(&self.nodes[0])),
-        ]
-    }
+/// The entry point's document and the first node's.
+fn documents(demo: &Demo) -> [(&'static str, String, Value); 2] {
+    [
+        ("entry point", demo.api(), document(&demo.api())),
+        ("node", demo.node(1), document(&demo.node(1))),
+    ]
 }
 
 fn document(addr: &str) -> Value {
@@ -203,14 +176,14 @@ fn operations(document: &Value) -> Vec<(String, String, Value)> {
 
 #[test]
 fn every_documented_operation_is_served_and_no_other_method() {
-    let demo = Demo::start();
-    for (server, addr, document) in demo.documents() {
+    let demo = start_demo();
+    for (server, addr, document) in documents(&demo) {
         let samples: BTreeMap<&str, String> = match server {
             "node" => [("id", "1".to_string())].into(),
             _ => [
                 ("id", "0".to_string()),
                 ("service", "1".to_string()),
-                ("addr", demo.nodes[1].clone()),
+                ("addr", demo.node(2)),
             ]
             .into(),
         };
@@ -293,9 +266,9 @@ fn the_documents_pass_an_openapi_validator() {
         ),
         Ok(_) => {}
     }
-    let demo = Demo::start();
+    let demo = start_demo();
     let dir = tempfile::tempdir().expect("temp dir");
-    for (server, _, document) in demo.documents() {
+    for (server, _, document) in documents(&demo) {
         let file = dir
             .path()
             .join(format!("{}.json", server.replace(' ', "-")));
@@ -323,8 +296,8 @@ fn example(document: &Value, name: &str) -> Value {
 
 #[test]
 fn documented_request_examples_are_accepted() {
-    let demo = Demo::start();
-    for (server, addr, document) in demo.documents() {
+    let demo = start_demo();
+    for (server, addr, document) in documents(&demo) {
         let prefix = if server == "node" { "" } else { "/clusters/0" };
         let created = |body: &Value| {
             let reply = send(
@@ -377,8 +350,8 @@ fn documented_request_examples_are_accepted() {
 
 #[test]
 fn docs_pages_load_only_their_own_files_and_reads_stay_open() {
-    let demo = Demo::start();
-    for addr in [&demo.api, &demo.nodes[0]] {
+    let demo = start_demo();
+    for addr in [&demo.api(), &demo.node(1)] {
         let moved = request("GET", addr, "/docs", false);
         assert_eq!(
             (moved.status, moved.location.as_str()),
@@ -427,7 +400,7 @@ fn docs_pages_load_only_their_own_files_and_reads_stay_open() {
         }
     }
     // An event stream the document names opens as one.
-    EventStream::open(&demo.nodes[0], "/events", Duration::from_secs(5));
+    EventStream::open(&demo.node(1), "/events", Duration::from_secs(5));
 }
 
 /// The `src` and `href` attribute values of an HTML page.
